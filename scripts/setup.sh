@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what deskgate needs to build, run and test on Debian 12, and nothing that is already there.
+# Idempotent: a second run only checks. Used by `make run`, `make test` and CI.
+set -euo pipefail
+
+# Build and run dependencies (DESIGN.md §8).
+build_packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libboost1.81-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libssl-dev
+)
+# What the test suites start or link: GoogleTest, Google Benchmark, clang's libFuzzer, a sqlite3 shell for
+# inspecting test databases, curl for the smoke test.
+test_packages=(
+  googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev sqlite3 curl
+)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  wanted+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

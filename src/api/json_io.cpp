@@ -1,0 +1,79 @@
+#include "api/json_io.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace deskgate::api {
+
+nlohmann::json parse_json_object(const http::request& req, std::initializer_list<std::string_view> allowed) {
+  std::string_view type = req.headers.get("Content-Type");
+  auto semi = type.find(';');
+  std::string_view mime = type.substr(0, semi);
+  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  if (mime != "application/json") {
+    throw error(errc::unsupported_media_type, "Send the request body as JSON (Content-Type: application/json).");
+  }
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) throw error(errc::invalid_json, "The request body is not valid JSON.");
+  if (!body.is_object()) throw error(errc::invalid_json, "The request body must be a JSON object.");
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      throw error(errc::bad_request, "Unknown field \"" + key + "\".");
+    }
+  }
+  return body;
+}
+
+std::optional<std::string> optional_string(const nlohmann::json& body, std::string_view field,
+                                           std::size_t max_length) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw error(errc::bad_request, "\"" + std::string(field) + "\" must be a string.");
+  auto value = it->get<std::string>();
+  if (value.size() > max_length) {
+    throw error(errc::bad_request,
+                "\"" + std::string(field) + "\" is longer than " + std::to_string(max_length) + " characters.");
+  }
+  return value;
+}
+
+std::string required_string(const nlohmann::json& body, std::string_view field, std::size_t max_length) {
+  auto value = optional_string(body, field, max_length);
+  if (!value) throw error(errc::bad_request, "\"" + std::string(field) + "\" is required.");
+  return *value;
+}
+
+std::optional<bool> optional_bool(const nlohmann::json& body, std::string_view field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) throw error(errc::bad_request, "\"" + std::string(field) + "\" must be true or false.");
+  return it->get<bool>();
+}
+
+std::optional<role> optional_role(const nlohmann::json& body, std::string_view field) {
+  auto text = optional_string(body, field, 16);
+  if (!text) return std::nullopt;
+  auto r = parse_role(*text);
+  if (!r) throw error(errc::bad_request, "\"" + std::string(field) + "\" must be admin, teacher or student.");
+  return r;
+}
+
+http::response json_response(int status, const nlohmann::json& body) {
+  auto res = http::response::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  res.headers.set("Cache-Control", "no-store");
+  return res;
+}
+
+nlohmann::json user_json(const user& u) {
+  return {{"id", u.id},
+          {"username", u.username},
+          {"display_name", u.display_name},
+          {"email", u.email},
+          {"role", to_string(u.user_role)},
+          {"disabled", u.disabled},
+          {"local", !u.password_hash.empty()},
+          {"created_at", u.created_at}};
+}
+
+}  // namespace deskgate::api

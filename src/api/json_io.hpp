@@ -1,0 +1,33 @@
+// JSON in and out for handlers: strict request bodies (content type, object, known fields only) and
+// JSON responses. The one place request JSON is parsed.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/message.hpp"
+#include "store/store.hpp"
+
+namespace deskgate::api {
+
+// The body as a JSON object. Throws deskgate::error: unsupported_media_type (not application/json),
+// invalid_json (syntax, not an object), bad_request (a field not in `allowed`).
+nlohmann::json parse_json_object(const http::request& req, std::initializer_list<std::string_view> allowed);
+
+// A string field: required (bad_request when missing or not a string) or optional.
+std::string required_string(const nlohmann::json& body, std::string_view field, std::size_t max_length);
+std::optional<std::string> optional_string(const nlohmann::json& body, std::string_view field,
+                                           std::size_t max_length);
+std::optional<bool> optional_bool(const nlohmann::json& body, std::string_view field);
+std::optional<role> optional_role(const nlohmann::json& body, std::string_view field);
+
+http::response json_response(int status, const nlohmann::json& body);
+
+// A user as the API shows it: never the password hash.
+nlohmann::json user_json(const user& u);
+
+}  // namespace deskgate::api

@@ -1,0 +1,13 @@
+#include "api/services.hpp"
+
+namespace deskgate::api {
+
+http::router make_router(services& s) {
+  http::router r;
+  add_health_routes(r, s);
+  add_auth_routes(r, s);
+  add_admin_user_routes(r, s);
+  return r;
+}
+
+}  // namespace deskgate::api

@@ -1,0 +1,48 @@
+// Turns one request into one response: route lookup, the caller's identity, the route's authorization
+// rule, Origin and CSRF checks for unsafe methods, the handler, and the error mapping — in that order,
+// for every route. Runs on the worker pool (authentication reads the store).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "http/static_files.hpp"
+
+namespace deskgate::http {
+
+// Who is behind a request (session cookie → user). Implemented by the auth module.
+class authenticator {
+ public:
+  virtual ~authenticator() = default;
+  virtual std::optional<principal> authenticate(const request& req) = 0;
+};
+
+struct outcome {
+  response res;
+  std::string route;  // the matched pattern, or "static"/"unmatched", for metrics and logs
+  std::optional<std::int64_t> user_id;
+};
+
+class dispatcher {
+ public:
+  dispatcher(router routes, authenticator& auth, static_files files, std::string public_origin);
+
+  outcome handle(const request& req) const;
+
+  // True when an Origin header value is acceptable for this request: the public URL's origin, or the
+  // origin the request was addressed to (Host, or a trusted proxy's X-Forwarded-Proto/Host).
+  bool origin_allowed(const request& req, std::string_view origin) const;
+
+ private:
+  // Fills `out` as it goes, so the route and user survive an exception for the request log and metrics.
+  void run(const request& req, outcome& out) const;
+
+  router routes_;
+  authenticator& auth_;
+  static_files files_;
+  std::string public_origin_;
+};
+
+}  // namespace deskgate::http

@@ -1,0 +1,30 @@
+// Serves the built web UI from one folder: correct content types, ETag/Last-Modified with 304s,
+// long caching for hashed assets, no path escapes, and index.html for UI routes (single-page app).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+
+#include "http/message.hpp"
+
+namespace deskgate::http {
+
+class static_files {
+ public:
+  // `root` may be empty or missing: then nothing is served (the API still works).
+  explicit static_files(std::filesystem::path root);
+
+  // The answer for a GET/HEAD outside /api, or nullopt when it is not a file of ours.
+  std::optional<response> serve(const request& req) const;
+
+  static std::string_view content_type_for(const std::filesystem::path& file);
+
+ private:
+  // `immutable`: a content-hashed asset (Vite's /assets/), cached for a year; everything else revalidates.
+  std::optional<response> file_response(const request& req, const std::filesystem::path& file,
+                                        bool immutable) const;
+
+  std::filesystem::path root_;  // canonical, or empty
+};
+
+}  // namespace deskgate::http

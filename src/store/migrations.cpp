@@ -1,0 +1,201 @@
+// The migrations themselves and their rendering per dialect. The SQL avoids everything the two engines
+// spell differently: timestamps are BIGINT Unix seconds, JSON is TEXT, booleans are compared with
+// TRUE/FALSE, and optional text that a UNIQUE or CHECK constraint must skip is NULL rather than ''.
+#include "store/migrations.hpp"
+
+#include <array>
+
+#include "core/error.hpp"
+
+namespace deskgate {
+namespace {
+
+// Desktops restrict the deletion of their user and type: a desktop row is the only record of a container
+// that must be removed through its backend first, so cascading it away would orphan the container.
+constexpr std::string_view initial_schema = R"sql(
+CREATE TABLE users (
+  id {{id}},
+  username TEXT NOT NULL UNIQUE CHECK (username <> ''),
+  display_name TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL DEFAULT 'student' CHECK (role IN ('student', 'teacher', 'admin')),
+  password_hash TEXT CHECK (password_hash <> ''),
+  oidc_subject TEXT UNIQUE CHECK (oidc_subject <> ''),
+  disabled {{bool}} NOT NULL DEFAULT FALSE CHECK (disabled IN (FALSE, TRUE)),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE groups (
+  id {{id}},
+  external_id TEXT NOT NULL UNIQUE CHECK (external_id <> ''),
+  name TEXT NOT NULL
+);
+
+CREATE TABLE group_members (
+  group_id BIGINT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members (user_id);
+
+CREATE TABLE sessions (
+  id {{id}},
+  token_hash TEXT NOT NULL UNIQUE CHECK (token_hash <> ''),
+  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL CHECK (csrf_token <> ''),
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  client_address TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+CREATE INDEX sessions_last_seen_at ON sessions (last_seen_at);
+
+CREATE TABLE desktop_types (
+  id {{id}},
+  slug TEXT NOT NULL UNIQUE CHECK (slug <> ''),
+  name TEXT NOT NULL CHECK (name <> ''),
+  description TEXT NOT NULL DEFAULT '',
+  icon TEXT NOT NULL DEFAULT '',
+  backend TEXT NOT NULL CHECK (backend IN ('local', 'docker', 'static', 'kubernetes')),
+  backend_host TEXT NOT NULL DEFAULT '',
+  image TEXT NOT NULL DEFAULT '',
+  command TEXT NOT NULL DEFAULT '',
+  protocol TEXT NOT NULL DEFAULT 'vnc' CHECK (protocol IN ('vnc', 'websocket')),
+  port INTEGER NOT NULL DEFAULT 0 CHECK (port BETWEEN 0 AND 65535),
+  http_port INTEGER NOT NULL DEFAULT 0 CHECK (http_port BETWEEN 0 AND 65535),
+  tls {{bool}} NOT NULL DEFAULT FALSE CHECK (tls IN (FALSE, TRUE)),
+  tls_verify {{bool}} NOT NULL DEFAULT TRUE CHECK (tls_verify IN (FALSE, TRUE)),
+  upstream_path TEXT NOT NULL DEFAULT '',
+  auth_scheme TEXT NOT NULL DEFAULT 'vnc-password' CHECK (auth_scheme IN ('vnc-password', 'basic', 'none')),
+  secret TEXT NOT NULL DEFAULT '',
+  resources TEXT NOT NULL DEFAULT '{}',
+  environment TEXT NOT NULL DEFAULT '{}',
+  mounts TEXT NOT NULL DEFAULT '[]',
+  open_to_all {{bool}} NOT NULL DEFAULT FALSE CHECK (open_to_all IN (FALSE, TRUE)),
+  enabled {{bool}} NOT NULL DEFAULT TRUE CHECK (enabled IN (FALSE, TRUE)),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE assignments (
+  id {{id}},
+  desktop_type_id BIGINT NOT NULL REFERENCES desktop_types (id) ON DELETE CASCADE,
+  group_id BIGINT REFERENCES groups (id) ON DELETE CASCADE,
+  user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+  folder TEXT NOT NULL DEFAULT '',
+  created_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
+  created_at BIGINT NOT NULL,
+  CHECK ((group_id IS NULL AND user_id IS NOT NULL) OR (group_id IS NOT NULL AND user_id IS NULL))
+);
+CREATE INDEX assignments_desktop_type ON assignments (desktop_type_id);
+CREATE INDEX assignments_group ON assignments (group_id);
+CREATE INDEX assignments_user ON assignments (user_id);
+CREATE INDEX assignments_created_by ON assignments (created_by);
+
+CREATE TABLE desktops (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE CHECK (public_id <> ''),
+  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE RESTRICT,
+  desktop_type_id BIGINT NOT NULL REFERENCES desktop_types (id) ON DELETE RESTRICT,
+  backend_host TEXT NOT NULL DEFAULT '',
+  container_id TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT 'creating'
+    CHECK (state IN ('creating', 'starting', 'running', 'stopping', 'stopped', 'error')),
+  endpoint TEXT NOT NULL DEFAULT '',
+  secret TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  stopped_at BIGINT,
+  last_active_at BIGINT,
+  UNIQUE (user_id, desktop_type_id)
+);
+CREATE INDEX desktops_desktop_type ON desktops (desktop_type_id);
+CREATE INDEX desktops_state ON desktops (state);
+
+CREATE TABLE port_allocations (
+  backend_host TEXT NOT NULL,
+  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+  desktop_id BIGINT NOT NULL REFERENCES desktops (id) ON DELETE CASCADE,
+  PRIMARY KEY (backend_host, port)
+);
+CREATE INDEX port_allocations_desktop ON port_allocations (desktop_id);
+
+CREATE TABLE audit_log (
+  id {{id}},
+  at BIGINT NOT NULL,
+  actor_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+  actor_name TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL CHECK (action <> ''),
+  target TEXT NOT NULL DEFAULT '',
+  success {{bool}} NOT NULL CHECK (success IN (FALSE, TRUE)),
+  client_address TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor ON audit_log (actor_id);
+
+CREATE TABLE settings (
+  key TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::array builtin = {
+    migration{1, "initial_schema", initial_schema},
+};
+
+struct placeholder {
+  std::string_view name;
+  std::string_view sqlite;
+  std::string_view postgresql;
+};
+
+// AUTOINCREMENT keeps SQLite from reusing the id of a deleted row, which audit paging and any id a
+// client still holds rely on; BIGSERIAL never reuses ids either.
+constexpr std::array placeholders = {
+    placeholder{"id", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
+    placeholder{"bool", "INTEGER", "BOOLEAN"},
+};
+
+[[noreturn]] void fail(const migration& m, std::string_view problem) {
+  throw error{errc::internal,
+              "migration " + std::to_string(m.version) + " (" + std::string(m.name) + "): " + std::string(problem)};
+}
+
+std::string_view substitute(std::string_view name, dialect d, const migration& m) {
+  for (const placeholder& p : placeholders) {
+    if (p.name == name) return d == dialect::sqlite ? p.sqlite : p.postgresql;
+  }
+  fail(m, "unknown placeholder {{" + std::string(name) + "}}");
+}
+
+}  // namespace
+
+std::span<const migration> builtin_migrations() { return builtin; }
+
+std::string render(const migration& m, dialect d) {
+  constexpr std::string_view open = "{{";
+  constexpr std::string_view close = "}}";
+  std::string out;
+  out.reserve(m.sql.size());
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t start = m.sql.find(open, pos);
+    if (start == std::string_view::npos) break;
+    const std::size_t end = m.sql.find(close, start + open.size());
+    if (end == std::string_view::npos) fail(m, "unterminated placeholder");
+    out.append(m.sql.substr(pos, start - pos));
+    out.append(substitute(m.sql.substr(start + open.size(), end - start - open.size()), d, m));
+    pos = end + close.size();
+  }
+  out.append(m.sql.substr(pos));
+  return out;
+}
+
+}  // namespace deskgate

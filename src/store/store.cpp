@@ -1,0 +1,70 @@
+// What every store engine shares: role names as stored and shown, and open_store(), which picks the
+// engine from the URL scheme.
+#include "store/store.hpp"
+
+#include <array>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "core/error.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace deskgate {
+namespace {
+
+constexpr std::array<std::pair<role, std::string_view>, 3> role_names = {{
+    {role::student, "student"},
+    {role::teacher, "teacher"},
+    {role::admin, "admin"},
+}};
+
+void create_parent_folder(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    throw error{errc::unavailable, "cannot create the database folder " + parent.string() + ": " + ec.message()};
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(role r) {
+  for (const auto& [value, name] : role_names) {
+    if (value == r) return name;
+  }
+  throw error{errc::internal, "role out of range"};
+}
+
+std::optional<role> parse_role(std::string_view text) {
+  for (const auto& [value, name] : role_names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<store> open_store(std::string_view url, const clock& clk, int pool_size, int busy_timeout_ms) {
+  constexpr std::string_view sqlite_scheme = "sqlite:";
+  if (url.starts_with(sqlite_scheme)) {
+    const std::string path(url.substr(sqlite_scheme.size()));
+    if (path.empty()) {
+      throw error{errc::unavailable, "store URL \"sqlite:\" names no database (use sqlite:PATH or sqlite::memory:)"};
+    }
+    if (path != ":memory:") create_parent_folder(path);
+    return std::make_unique<sqlite_store>(path, clk, pool_size, busy_timeout_ms);
+  }
+  // Only the scheme is ever quoted back: the rest of a URL may carry a password.
+  const std::string_view scheme = url.substr(0, url.find(':'));
+  if (scheme == "postgresql" || scheme == "postgres") {
+    throw error{errc::unavailable, "PostgreSQL support is not built yet; use a sqlite: store URL"};
+  }
+  if (scheme.size() == url.size()) {
+    throw error{errc::unavailable, "store URL has no scheme (use sqlite:PATH or sqlite::memory:)"};
+  }
+  throw error{errc::unavailable,
+              "unsupported store URL scheme \"" + std::string(scheme) + "\" (use sqlite:PATH or sqlite::memory:)"};
+}
+
+}  // namespace deskgate

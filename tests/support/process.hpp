@@ -1,0 +1,55 @@
+// Starting the real deskgate binary from tests: run a command to completion, or keep a server running
+// and read what it printed. Output goes to files in a temp folder so nothing blocks on a full pipe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace deskgate::testing {
+
+struct process_options {
+  std::vector<std::string> args;             // args[0] is the program
+  std::map<std::string, std::string> env;    // added to a minimal environment (PATH, HOME)
+  std::string stdin_text;
+  std::filesystem::path work_dir;            // empty: current folder
+};
+
+class child_process {
+ public:
+  explicit child_process(const process_options& opts);
+  ~child_process();  // SIGKILLs a child still running
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string out() const;
+  std::string err() const;
+  // Waits until stderr or stdout contains `text`; false after `timeout` or when the child exited.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout);
+  void signal(int sig);
+  // The exit status (128+signal when killed); -1 when still running after `timeout`.
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = -1;
+  std::filesystem::path out_file_;
+  std::filesystem::path err_file_;
+  std::filesystem::path in_file_;
+};
+
+struct run_result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+run_result run_command(const process_options& opts);
+
+}  // namespace deskgate::testing
