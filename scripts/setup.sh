@@ -8,17 +8,29 @@ build_packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libssl-dev
+  # The local desktop backend: Xvnc with a window manager and a terminal (the built-in Terminal type).
+  tigervnc-standalone-server tigervnc-tools openbox xterm fonts-dejavu-core
 )
 # What the test suites start or link: GoogleTest, Google Benchmark, clang's libFuzzer, a sqlite3 shell for
 # inspecting test databases, curl for the smoke test.
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev sqlite3 curl
+  # Real container engines for the docker backend's tests (started privately by the test harness), and
+  # what their harness uses: ip for bridges, openssl for the TLS client-certificate test.
+  docker.io podman iproute2 openssl
 )
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   wanted+=("${test_packages[@]}")
 fi
+
+# Local desktops run as this unprivileged account when deskgate runs as root (config: local.run_as).
+ensure_desktop_account() {
+  if [[ $(id -u) -eq 0 ]] && ! id deskgate-desktop >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin deskgate-desktop
+  fi
+}
 
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -28,6 +40,7 @@ for pkg in "${wanted[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+  ensure_desktop_account
   exit 0
 fi
 
@@ -39,3 +52,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+ensure_desktop_account

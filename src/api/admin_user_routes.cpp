@@ -111,11 +111,11 @@ http::response list_audit(services& s, http::context& ctx) {
 }  // namespace
 
 void add_admin_user_routes(http::router& r, services& s) {
-  r.add({method::get, "/api/admin/users", access::admin, [&s](http::context& c) { return list_users(s, c); }});
-  r.add({method::post, "/api/admin/users", access::admin, [&s](http::context& c) { return create_user(s, c); }});
+  r.add({method::get, "/api/admin/users", access::admin, bind_handler(s, list_users)});
+  r.add({method::post, "/api/admin/users", access::admin, bind_handler(s, create_user)});
   r.add({method::patch, "/api/admin/users/{id}", access::admin,
-         [&s](http::context& c) { return update_user(s, c); }});
-  r.add({method::get, "/api/admin/audit", access::admin, [&s](http::context& c) { return list_audit(s, c); }});
+         bind_handler(s, update_user)});
+  r.add({method::get, "/api/admin/audit", access::admin, bind_handler(s, list_audit)});
 }
 
 }  // namespace deskgate::api

@@ -92,11 +92,11 @@ http::response auth_config(services& s, http::context&) {
 }  // namespace
 
 void add_auth_routes(http::router& r, services& s) {
-  r.add({method::post, "/api/auth/login", access::anyone, [&s](http::context& c) { return login(s, c); }, false});
-  r.add({method::post, "/api/auth/logout", access::signed_in, [&s](http::context& c) { return logout(s, c); }});
+  r.add({method::post, "/api/auth/login", access::anyone, bind_handler(s, login), false});
+  r.add({method::post, "/api/auth/logout", access::signed_in, bind_handler(s, logout)});
   r.add({method::get, "/api/auth/session", access::signed_in,
-         [&s](http::context& c) { return current_session(s, c); }});
-  r.add({method::get, "/api/auth/config", access::anyone, [&s](http::context& c) { return auth_config(s, c); }});
+         bind_handler(s, current_session)});
+  r.add({method::get, "/api/auth/config", access::anyone, bind_handler(s, auth_config)});
 }
 
 }  // namespace deskgate::api

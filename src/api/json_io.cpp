@@ -6,7 +6,7 @@
 
 namespace deskgate::api {
 
-nlohmann::json parse_json_object(const http::request& req, std::initializer_list<std::string_view> allowed) {
+nlohmann::json parse_json_object(const http::request& req, std::span<const std::string_view> allowed) {
   std::string_view type = req.headers.get("Content-Type");
   auto semi = type.find(';');
   std::string_view mime = type.substr(0, semi);
@@ -74,6 +74,55 @@ nlohmann::json user_json(const user& u) {
           {"disabled", u.disabled},
           {"local", !u.password_hash.empty()},
           {"created_at", u.created_at}};
+}
+
+namespace {
+
+nlohmann::json optional_time(const std::optional<std::int64_t>& t) {
+  return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json desktop_json(const desktop& d, const std::string& type_slug) {
+  return {{"id", d.public_id},
+          {"type", type_slug},
+          {"state", to_string(d.state)},
+          {"error", d.error},
+          {"created_at", d.created_at},
+          {"started_at", optional_time(d.started_at)},
+          {"stopped_at", optional_time(d.stopped_at)},
+          {"last_active_at", optional_time(d.last_active_at)}};
+}
+
+nlohmann::json desktop_type_json(const desktop_type& t) {
+  auto env = nlohmann::json::object();
+  for (const auto& [name, value] : t.environment) env[name] = value;
+  return {{"slug", t.slug},
+          {"name", t.name},
+          {"description", t.description},
+          {"icon", t.icon},
+          {"backend", t.backend},
+          {"backend_host", t.backend_host},
+          {"image", t.image},
+          {"command", t.command},
+          {"protocol", t.protocol},
+          {"port", t.port},
+          {"http_port", t.http_port},
+          {"tls", t.tls},
+          {"tls_verify", t.tls_verify},
+          {"path", t.upstream_path},
+          {"auth", t.auth_scheme},
+          {"has_password", !t.secret.empty()},
+          {"secret_env", t.secret_env},
+          {"cpus", t.resources.cpus},
+          {"memory_bytes", t.resources.memory_bytes},
+          {"shm_bytes", t.resources.shm_bytes},
+          {"pids", t.resources.pids},
+          {"env", env},
+          {"start_timeout", t.start_timeout_seconds},
+          {"open_to_all", t.open_to_all},
+          {"enabled", t.enabled}};
 }
 
 }  // namespace deskgate::api

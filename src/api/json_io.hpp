@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,10 @@ namespace deskgate::api {
 
 // The body as a JSON object. Throws deskgate::error: unsupported_media_type (not application/json),
 // invalid_json (syntax, not an object), bad_request (a field not in `allowed`).
-nlohmann::json parse_json_object(const http::request& req, std::initializer_list<std::string_view> allowed);
+nlohmann::json parse_json_object(const http::request& req, std::span<const std::string_view> allowed);
+inline nlohmann::json parse_json_object(const http::request& req, std::initializer_list<std::string_view> allowed) {
+  return parse_json_object(req, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
 
 // A string field: required (bad_request when missing or not a string) or optional.
 std::string required_string(const nlohmann::json& body, std::string_view field, std::size_t max_length);
@@ -29,5 +33,10 @@ http::response json_response(int status, const nlohmann::json& body);
 
 // A user as the API shows it: never the password hash.
 nlohmann::json user_json(const user& u);
+
+// A desktop as its owner sees it: never its secret, endpoint or container.
+nlohmann::json desktop_json(const desktop& d, const std::string& type_slug);
+// A desktop type as the API shows it: the static server's password only as "has_password".
+nlohmann::json desktop_type_json(const desktop_type& t);
 
 }  // namespace deskgate::api

@@ -7,6 +7,8 @@ http::router make_router(services& s) {
   add_health_routes(r, s);
   add_auth_routes(r, s);
   add_admin_user_routes(r, s);
+  add_desktop_type_routes(r, s);
+  add_desktop_routes(r, s);
   return r;
 }
 

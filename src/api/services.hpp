@@ -5,6 +5,7 @@
 #include "auth/session_service.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "desktops/desktop_manager.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "store/store.hpp"
@@ -18,7 +19,14 @@ struct services {
   auth::session_service& sessions;
   auth::login_throttle& throttle;
   http::metrics& stats;
+  desktop_manager& desktops;
 };
+
+// A route handler as a plain function of the services and the request context.
+using service_handler = http::response (*)(services&, http::context&);
+inline http::handler bind_handler(services& s, service_handler fn) {
+  return [&s, fn](http::context& c) { return fn(s, c); };
+}
 
 // Every route deskgate serves, each with its authorization rule.
 http::router make_router(services& s);
@@ -26,5 +34,7 @@ http::router make_router(services& s);
 void add_health_routes(http::router& r, services& s);
 void add_auth_routes(http::router& r, services& s);
 void add_admin_user_routes(http::router& r, services& s);
+void add_desktop_routes(http::router& r, services& s);
+void add_desktop_type_routes(http::router& r, services& s);
 
 }  // namespace deskgate::api

@@ -1,12 +1,16 @@
 #include "app/application.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "api/services.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/session_service.hpp"
+#include "backends/docker/docker_backend.hpp"
+#include "backends/local/local_backend.hpp"
+#include "backends/static/static_backend.hpp"
+#include "core/periodic_task.hpp"
+#include "desktops/desktop_manager.hpp"
+#include "desktops/desktop_type_rules.hpp"
+#include "desktops/event_bus.hpp"
+#include "desktops/readiness.hpp"
 #include "http/dispatcher.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
@@ -17,7 +21,7 @@ namespace deskgate {
 namespace {
 
 // Expired sessions are purged this often; the database rows are the only copy, so any gateway may do it.
-constexpr std::chrono::minutes maintenance_interval{5};
+constexpr std::chrono::minutes session_purge_interval{5};
 
 std::shared_ptr<const clock> or_system_clock(std::shared_ptr<const clock> clk) {
   return clk ? std::move(clk) : std::make_shared<system_clock>();
@@ -47,6 +51,31 @@ http::server_options server_options_from(const config& cfg) {
   return o;
 }
 
+manager_settings manager_settings_from(const config& cfg) {
+  manager_settings m;
+  m.max_per_user = cfg.desktops.max_per_user;
+  m.max_total = cfg.desktops.max_total;
+  m.default_start_timeout = cfg.desktops.start_timeout;
+  m.stop_grace = cfg.desktops.stop_grace;
+  m.idle_timeout = cfg.desktops.idle_timeout;
+  m.remove_stopped_after = cfg.desktops.remove_stopped_after;
+  m.port_first = cfg.desktops.port_range_start;
+  m.port_last = cfg.desktops.port_range_end;
+  m.remove_unknown = cfg.desktops.remove_unknown;
+  m.homes_dir = cfg.server.data_dir / "homes";
+  return m;
+}
+
+std::unique_ptr<backend_registry> make_backends(const config& cfg) {
+  auto registry = std::make_unique<backend_registry>();
+  registry->add_local(std::make_unique<local_backend>(cfg.local, cfg.server.data_dir));
+  registry->add_static(std::make_unique<static_backend>());
+  for (const auto& host : cfg.docker_hosts) {
+    registry->add_docker(host.name, std::make_unique<docker_backend>(host));
+  }
+  return registry;
+}
+
 }  // namespace
 
 struct application::impl {
@@ -58,24 +87,26 @@ struct application::impl {
         sessions(*db, *this->clk, session_settings_from(cfg)),
         throttle(*this->clk, cfg.auth.local.max_failures_per_user, cfg.auth.local.max_failures_per_address,
                  cfg.auth.local.failure_window.count()),
-        services{cfg, *db, *this->clk, sessions, throttle, stats},
+        backends(make_backends(cfg)),
+        desktops(*db, *this->clk, *backends, events, manager_settings_from(cfg), desktop_readiness_probe()),
+        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops},
         dispatch(api::make_router(services), sessions, http::static_files(cfg.server.web_root),
                  cfg.server.public_origin),
-        server(server_options_from(cfg), [this](const http::request& r) { return dispatch.handle(r); }, stats) {}
+        server(
+            server_options_from(cfg), [this](const http::request& r) { return dispatch.handle(r); }, stats) {}
 
-  void maintenance_loop() {
-    std::unique_lock lock(maintenance_mutex);
-    while (!maintenance_cv.wait_for(lock, maintenance_interval, [this] { return stopping; })) {
-      lock.unlock();
-      try {
-        if (int purged = sessions.purge_expired(); purged > 0) {
-          log::info("expired sessions purged", {{"count", std::to_string(purged)}});
-        }
-      } catch (const std::exception& e) {
-        log::warn("session purge failed", {{"error", e.what()}});
+  void start_scheduled_tasks() {
+    tasks.push_back(std::make_unique<periodic_task>("session purge", session_purge_interval, [this] {
+      if (int purged = sessions.purge_expired(); purged > 0) {
+        log::info("expired sessions purged", {{"count", std::to_string(purged)}});
       }
-      lock.lock();
-    }
+    }));
+    tasks.push_back(std::make_unique<periodic_task>("desktop culling", cfg.desktops.scheduler_interval, [this] {
+      desktops.cull_idle();
+      desktops.remove_expired();
+    }));
+    tasks.push_back(std::make_unique<periodic_task>("desktop reconciliation", cfg.desktops.reconcile_interval,
+                                                    [this] { desktops.reconcile(); }));
   }
 
   config cfg;
@@ -84,22 +115,22 @@ struct application::impl {
   http::metrics stats;
   auth::session_service sessions;
   auth::login_throttle throttle;
+  event_bus events;
+  std::unique_ptr<backend_registry> backends;
+  desktop_manager desktops;
   api::services services;
   http::dispatcher dispatch;
   http::server server;
   std::optional<auth::bootstrap_admin> bootstrap;
-
-  std::thread maintenance;
-  std::mutex maintenance_mutex;
-  std::condition_variable maintenance_cv;
-  bool stopping = false;
+  std::vector<std::unique_ptr<periodic_task>> tasks;
+  bool started = false;
 };
 
 application::application(config cfg, std::shared_ptr<const clock> clk)
     : impl_(std::make_unique<impl>(std::move(cfg), std::move(clk))) {}
 
 application::~application() {
-  if (impl_->maintenance.joinable()) {
+  if (impl_->started) {
     shutdown();
     wait();
   }
@@ -109,14 +140,18 @@ void application::start() {
   auto& s = *impl_;
   int applied = s.db->migrate();
   if (applied > 0) {
-    log::info("database migrated", {{"applied", std::to_string(applied)},
-                                    {"version", std::to_string(s.db->schema_version())}});
+    log::info("database migrated",
+              {{"applied", std::to_string(applied)}, {"version", std::to_string(s.db->schema_version())}});
   }
   if (s.cfg.auth.local.enabled) {
     s.bootstrap = auth::ensure_admin(*s.db);
   }
+  upsert_configured_types(*s.db, s.cfg.desktop_types);
+  // Before serving: adopt what survived a restart, so the first requests see the truth.
+  s.desktops.reconcile();
   s.server.start();
-  s.maintenance = std::thread([&s] { s.maintenance_loop(); });
+  s.started = true;
+  s.start_scheduled_tasks();
   log::info("deskgate listening", {{"address", s.cfg.server.listen_host + ":" + std::to_string(port())},
                                    {"public_url", s.cfg.server.public_url}});
 }
@@ -124,21 +159,21 @@ void application::start() {
 std::uint16_t application::port() const { return impl_->server.port(); }
 
 void application::shutdown() {
-  {
-    std::lock_guard lock(impl_->maintenance_mutex);
-    impl_->stopping = true;
-  }
-  impl_->maintenance_cv.notify_all();
+  for (auto& task : impl_->tasks) task->stop();
   impl_->server.shutdown(impl_->cfg.server.shutdown_grace_ms);
 }
 
 void application::wait() {
   impl_->server.wait();
-  if (impl_->maintenance.joinable()) impl_->maintenance.join();
+  impl_->desktops.shutdown();
+  impl_->tasks.clear();
+  impl_->started = false;
 }
 
 const std::optional<auth::bootstrap_admin>& application::bootstrap_admin() const { return impl_->bootstrap; }
 store& application::db() { return *impl_->db; }
+desktop_manager& application::desktops() { return impl_->desktops; }
+event_bus& application::events() { return impl_->events; }
 const config& application::cfg() const { return impl_->cfg; }
 
 }  // namespace deskgate

@@ -1,5 +1,6 @@
-// The running gateway: opens and migrates the store, makes sure an admin exists, builds the services
-// and routes, starts the HTTP server and the maintenance loop, and stops all of it in order.
+// The running gateway: opens and migrates the store, makes sure an admin exists, writes the configured
+// desktop types, builds the backends, the desktop manager, the services and routes, reconciles desktops,
+// starts the HTTP server and the scheduled tasks, and stops all of it in order.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 namespace deskgate {
 
 class store;
+class desktop_manager;
+class event_bus;
 
 class application {
  public:
@@ -32,6 +35,8 @@ class application {
   // The first admin's account when start() had to create it: shown once to whoever started deskgate.
   const std::optional<auth::bootstrap_admin>& bootstrap_admin() const;
   store& db();
+  desktop_manager& desktops();
+  event_bus& events();
   const config& cfg() const;
 
  private:

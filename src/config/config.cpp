@@ -192,6 +192,112 @@ void check_url_path(std::string_view text) {
   if (!text.starts_with('/')) throw std::invalid_argument("must start with '/', got " + in_quotes(text));
 }
 
+// An account name handed to getpwnam: no blanks, ':' or '/', and not something that reads as an option.
+void check_account_name(std::string_view text) {
+  bool bad_char = std::any_of(text.begin(), text.end(), [](char c) {
+    return c == ':' || c == '/' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
+  });
+  if (text.empty() || text.size() > 32 || text[0] == '-' || bad_char) {
+    throw std::invalid_argument("must be an account name (1-32 characters, no blanks, ':' or '/'), got " +
+                                in_quotes(text));
+  }
+}
+
+// Xvnc's -geometry: "1280x800", each side 64-8192 pixels.
+void check_geometry(std::string_view text) {
+  auto side = [](std::string_view digits) {
+    int pixels = -1;
+    if (is_digits(digits) && digits.size() <= 5) std::from_chars(digits.data(), digits.data() + digits.size(), pixels);
+    return pixels;
+  };
+  auto x = text.find('x');
+  int width = x == std::string_view::npos ? -1 : side(text.substr(0, x));
+  int height = x == std::string_view::npos ? -1 : side(text.substr(x + 1));
+  if (width < 64 || width > 8192 || height < 64 || height > 8192) {
+    throw std::invalid_argument("must be WIDTHxHEIGHT with each side 64-8192 pixels, e.g. \"1280x800\", got " +
+                                in_quotes(text));
+  }
+}
+
+bool is_env_name(std::string_view text) {
+  auto first = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  return !text.empty() && first(text[0]) &&
+         std::all_of(text.begin() + 1, text.end(), [&](char c) { return first(c) || (c >= '0' && c <= '9'); });
+}
+
+void check_env_name(std::string_view text) {
+  if (!is_env_name(text)) {
+    throw std::invalid_argument("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*), got " +
+                                in_quotes(text));
+  }
+}
+
+// One element of a desktop type's env: "NAME=value" (the value may be empty or contain '=').
+void check_env_assignment(std::string_view text) {
+  auto equals = text.find('=');
+  if (equals == std::string_view::npos) throw std::invalid_argument("expected NAME=value, got " + in_quotes(text));
+  if (!is_env_name(text.substr(0, equals))) {
+    throw std::invalid_argument("the name must match [A-Za-z_][A-Za-z0-9_]*, got " + in_quotes(text));
+  }
+  // execve's environment is a list of C strings: a NUL would silently cut the value.
+  if (text.find('\0') != std::string_view::npos) throw std::invalid_argument("must not contain a NUL character");
+}
+
+// Docker limits: empty means no limit, so an explicit 0 is refused rather than guessed at.
+void check_cpus(std::string_view text) {
+  if (!text.empty()) parse_cpus(text);
+}
+
+void check_byte_size(std::string_view text) {
+  if (!text.empty() && parse_byte_size(text) == 0) {
+    throw std::invalid_argument("must be more than 0 (leave it empty for no limit)");
+  }
+}
+
+// A Docker Engine API endpoint: unix:///absolute/path or tcp://host:port (nothing after the port).
+void check_docker_url(std::string_view text) {
+  if (text.starts_with("unix://")) {
+    auto path = text.substr(7);
+    if (path.size() < 2 || path[0] != '/' || path.find('\0') != std::string_view::npos) {
+      throw std::invalid_argument("expected unix:///absolute/path/to/docker.sock, got " + in_quotes(text));
+    }
+    return;
+  }
+  if (text.starts_with("tcp://")) {
+    auto authority = text.substr(6);
+    try {
+      if (authority.empty() || authority[0] == ':') throw std::invalid_argument("the host is empty");
+      if (authority.find_first_of("/?#@") != std::string_view::npos) {
+        throw std::invalid_argument("nothing may follow the port");
+      }
+      auto parts = split_host_port(authority);
+      if (!parts.port) throw std::invalid_argument("the port is missing");
+      parse_port(*parts.port, false);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("expected tcp://host:port, got " + in_quotes(text) + ": " + e.what());
+    }
+    return;
+  }
+  throw std::invalid_argument("must be unix:///absolute/path or tcp://host:port, got " + in_quotes(text));
+}
+
+void check_ip_address(std::string_view text) {
+  in_addr v4{};
+  bool v4_ok = text.find('\0') == std::string_view::npos && inet_pton(AF_INET, std::string(text).c_str(), &v4) == 1;
+  if (!v4_ok && !is_ipv6(text)) {
+    throw std::invalid_argument("must be an IPv4 or IPv6 address (no brackets, no port), got " + in_quotes(text));
+  }
+}
+
+// A Docker network name or id; empty: desktops are reached through published ports.
+void check_docker_network(std::string_view text) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  bool ok = text.empty() || (alnum(text[0]) && std::all_of(text.begin(), text.end(), [&](char c) {
+                               return alnum(c) || c == '_' || c == '.' || c == '-';
+                             }));
+  if (!ok) throw std::invalid_argument("must be a Docker network name ([A-Za-z0-9][A-Za-z0-9_.-]*), got " + in_quotes(text));
+}
+
 // Hides the password of "scheme://user:password@host/..." (a PostgreSQL URL) when rendering.
 std::string redact_url_password(const std::string& url) {
   auto authority = url.find("://");
@@ -222,8 +328,9 @@ struct key_spec {
   field_ref<Root> field;
   bool secret = false;                        // rendered as "********" (or "" when empty)
   long long min = 0;                          // integers: the smallest accepted value
+  bool zero_allowed = false;                  // durations: 0 is accepted (it means "use the default")
   std::span<const std::string_view> one_of{};  // strings: the accepted values; empty: any
-  void (*check)(std::string_view) = nullptr;  // strings and paths: further validation
+  void (*check)(std::string_view) = nullptr;  // strings, paths, each element of string lists: validation
   std::string (*redact)(const std::string&) = nullptr;  // strings: hides part of the value when rendered
 };
 
@@ -296,6 +403,24 @@ const key_spec<config> config_keys[] = {
      .field = [](config& c) -> auto& { return c.desktops.remove_stopped_after; }},
     {.name = "desktops.max_per_user", .field = [](config& c) -> auto& { return c.desktops.max_per_user; }, .min = 1},
     {.name = "desktops.max_total", .field = [](config& c) -> auto& { return c.desktops.max_total; }, .min = 1},
+    {.name = "desktops.scheduler_interval",
+     .field = [](config& c) -> auto& { return c.desktops.scheduler_interval; }},
+    {.name = "desktops.reconcile_interval",
+     .field = [](config& c) -> auto& { return c.desktops.reconcile_interval; }},
+    {.name = "desktops.start_timeout", .field = [](config& c) -> auto& { return c.desktops.start_timeout; }},
+    {.name = "desktops.stop_grace", .field = [](config& c) -> auto& { return c.desktops.stop_grace; }},
+    {.name = "desktops.port_range_start",
+     .field = [](config& c) -> auto& { return c.desktops.port_range_start; },
+     .min = 1},
+    {.name = "desktops.port_range_end", .field = [](config& c) -> auto& { return c.desktops.port_range_end; }, .min = 1},
+    {.name = "desktops.remove_unknown", .field = [](config& c) -> auto& { return c.desktops.remove_unknown; }},
+
+    {.name = "local.xvnc", .field = [](config& c) -> auto& { return c.local.xvnc; }, .check = check_not_empty},
+    {.name = "local.session_command",
+     .field = [](config& c) -> auto& { return c.local.session_command; },
+     .check = check_not_empty},
+    {.name = "local.run_as", .field = [](config& c) -> auto& { return c.local.run_as; }, .check = check_account_name},
+    {.name = "local.geometry", .field = [](config& c) -> auto& { return c.local.geometry; }, .check = check_geometry},
 };
 
 // The keys of one [[desktop_types]] entry. Desktop types come from the file only: a list of tables has
@@ -318,6 +443,33 @@ const key_spec<desktop_type_config> desktop_type_keys[] = {
     {.name = "path", .field = [](desktop_type_config& t) -> auto& { return t.path; }, .check = check_url_path},
     {.name = "tls", .field = [](desktop_type_config& t) -> auto& { return t.tls; }},
     {.name = "tls_verify", .field = [](desktop_type_config& t) -> auto& { return t.tls_verify; }},
+    {.name = "backend_host", .field = [](desktop_type_config& t) -> auto& { return t.backend_host; }},
+    {.name = "http_port", .field = [](desktop_type_config& t) -> auto& { return t.http_port; }},
+    {.name = "start_timeout",
+     .field = [](desktop_type_config& t) -> auto& { return t.start_timeout; },
+     .zero_allowed = true},
+    {.name = "cpus", .field = [](desktop_type_config& t) -> auto& { return t.cpus; }, .check = check_cpus},
+    {.name = "memory", .field = [](desktop_type_config& t) -> auto& { return t.memory; }, .check = check_byte_size},
+    {.name = "shm_size", .field = [](desktop_type_config& t) -> auto& { return t.shm_size; }, .check = check_byte_size},
+    {.name = "pids", .field = [](desktop_type_config& t) -> auto& { return t.pids; }},
+    {.name = "env", .field = [](desktop_type_config& t) -> auto& { return t.env; }, .check = check_env_assignment},
+    {.name = "secret_env",
+     .field = [](desktop_type_config& t) -> auto& { return t.secret_env; },
+     .check = check_env_name},
+};
+
+// The keys of one [[docker_hosts]] entry; like desktop types, file only. None of them is secret: tls_key
+// names a file, it is not the key itself.
+const key_spec<docker_host_config> docker_host_keys[] = {
+    {.name = "name", .field = [](docker_host_config& h) -> auto& { return h.name; }, .check = check_slug},
+    {.name = "url", .field = [](docker_host_config& h) -> auto& { return h.url; }, .check = check_docker_url},
+    {.name = "tls_ca", .field = [](docker_host_config& h) -> auto& { return h.tls_ca; }},
+    {.name = "tls_cert", .field = [](docker_host_config& h) -> auto& { return h.tls_cert; }},
+    {.name = "tls_key", .field = [](docker_host_config& h) -> auto& { return h.tls_key; }},
+    {.name = "publish_address",
+     .field = [](docker_host_config& h) -> auto& { return h.publish_address; },
+     .check = check_ip_address},
+    {.name = "network", .field = [](docker_host_config& h) -> auto& { return h.network; }, .check = check_docker_network},
 };
 
 // With no file at all: the header's defaults plus this one type, so `deskgate serve` works out of the box.
@@ -331,10 +483,11 @@ backend = "local"
 open_to_all = true
 )toml";
 
-template <class Root, std::size_t n>
-const key_spec<Root>* find_key(const key_spec<Root> (&keys)[n], std::string_view name) {
+// The key called `name` in a key table (an array or a span of key_spec), or nullptr.
+template <class Keys>
+auto find_key(const Keys& keys, std::string_view name) -> decltype(&*std::begin(keys)) {
   auto it = std::find_if(std::begin(keys), std::end(keys), [&](const auto& k) { return k.name == name; });
-  return it == std::end(keys) ? nullptr : it;
+  return it == std::end(keys) ? nullptr : &*it;
 }
 
 // True when `name` is a section holding keys ("auth", "auth.oidc"), rather than a key or nothing.
@@ -538,7 +691,16 @@ void check_value(const key_spec<Root>& spec, const T& value) {
       throw std::invalid_argument("must be at least " + std::to_string(spec.min) + ", got " + std::to_string(value));
     }
   } else if constexpr (duration_field<T>) {
-    if (value <= T::zero()) throw std::invalid_argument("must be a positive duration");
+    if (!spec.zero_allowed && value <= T::zero()) throw std::invalid_argument("must be a positive duration");
+    if (value < T::zero()) throw std::invalid_argument("must not be negative");
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    for (std::size_t i = 0; spec.check && i < value.size(); ++i) {
+      try {
+        spec.check(value[i]);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("element " + std::to_string(i) + ": " + e.what());
+      }
+    }
   }
 }
 
@@ -641,21 +803,8 @@ std::string where(std::string_view source_name, const toml::node& node) {
   return out + (out.empty() ? "" : " ") + "line " + std::to_string(line);
 }
 
-desktop_type_config read_desktop_type(const toml::table& table, const std::string& display,
-                                      std::string_view source_name) {
-  desktop_type_config type;
-  // Named references rather than structured bindings: clang before 16 cannot capture those in lambdas.
-  for (auto&& item : table) {
-    const toml::key& key = item.first;
-    const toml::node& node = item.second;
-    std::string name = display + "." + std::string(key.str());
-    const auto* spec = find_key(desktop_type_keys, key.str());
-    if (!spec) fail(name, "unknown key", where(source_name, node));
-    assign(type, *spec, name, where(source_name, node), [&](auto& value) { read_toml(node, value); });
-  }
-
-  // Requirements spanning several keys, reported at the entry's [[desktop_types]] line.
-  std::string origin = where(source_name, table);
+// Checks spanning several keys of one [[desktop_types]] entry, reported at the entry's line.
+void check_desktop_type(const desktop_type_config& type, const std::string& display, const std::string& origin) {
   if (type.slug.empty()) fail(display + ".slug", "required", origin);
   if (type.backend == "static") {
     if (type.host.empty()) fail(display + ".host", "required for backend \"static\"", origin);
@@ -664,26 +813,118 @@ desktop_type_config read_desktop_type(const toml::table& table, const std::strin
   if (type.backend == "docker" && type.image.empty()) {
     fail(display + ".image", "required for backend \"docker\"", origin);
   }
-  return type;
+  if (type.backend != "docker" && !type.backend_host.empty()) {
+    fail(display + ".backend_host", "only for backend \"docker\"", origin);
+  }
+  std::map<std::string_view, std::size_t> names;  // env name -> the element that set it first
+  for (std::size_t i = 0; i < type.env.size(); ++i) {
+    std::string_view name = std::string_view(type.env[i]).substr(0, type.env[i].find('='));
+    std::string element = "element " + std::to_string(i) + ": ";
+    if (name == type.secret_env) {
+      fail(display + ".env", element + std::string(name) + " is secret_env, which carries the desktop's secret",
+           origin);
+    }
+    auto [previous, inserted] = names.emplace(name, i);
+    if (!inserted) {
+      fail(display + ".env",
+           element + std::string(name) + " is set twice (also element " + std::to_string(previous->second) + ")",
+           origin);
+    }
+  }
 }
 
-void read_desktop_types(config& cfg, const toml::node& node, std::string_view source_name) {
+// Checks spanning several keys of one [[docker_hosts]] entry.
+void check_docker_host(const docker_host_config& host, const std::string& display, const std::string& origin) {
+  if (host.tls_cert.empty() != host.tls_key.empty()) {
+    fail(display + (host.tls_cert.empty() ? ".tls_cert" : ".tls_key"), "tls_cert and tls_key must be set together",
+         origin);
+  }
+  if (!host.url.starts_with("tcp://")) {
+    for (auto [key, value] : {std::pair{".tls_ca", &host.tls_ca}, std::pair{".tls_cert", &host.tls_cert},
+                              std::pair{".tls_key", &host.tls_key}}) {
+      if (!value->empty()) fail(display + key, "only for tcp:// URLs, the url is " + in_quotes(host.url), origin);
+    }
+  }
+}
+
+// An array of tables ([[desktop_types]], [[docker_hosts]]): where its entries live, their keys, the key
+// that identifies an entry (required unique, named in messages) and the checks spanning an entry's keys.
+// Entries come from the file only: a list of tables has no sensible DESKGATE_SECTION_KEY spelling.
+template <class Entry>
+struct table_array_spec {
+  std::string_view name;
+  std::vector<Entry>& (*entries)(config&);
+  std::span<const key_spec<Entry>> keys;
+  std::string_view id_key;
+  const std::string& (*id)(const Entry&);
+  void (*check_entry)(const Entry&, const std::string& display, const std::string& origin);
+};
+
+const table_array_spec<docker_host_config> docker_hosts_array = {
+    .name = "docker_hosts",
+    .entries = [](config& c) -> auto& { return c.docker_hosts; },
+    .keys = docker_host_keys,
+    .id_key = "name",
+    .id = [](const docker_host_config& h) -> const std::string& { return h.name; },
+    .check_entry = check_docker_host,
+};
+
+const table_array_spec<desktop_type_config> desktop_types_array = {
+    .name = "desktop_types",
+    .entries = [](config& c) -> auto& { return c.desktop_types; },
+    .keys = desktop_type_keys,
+    .id_key = "slug",
+    .id = [](const desktop_type_config& t) -> const std::string& { return t.slug; },
+    .check_entry = check_desktop_type,
+};
+
+// Calls `f` with each array of tables, in the order they are rendered.
+template <class F>
+void for_each_table_array(F&& f) {
+  f(docker_hosts_array);
+  f(desktop_types_array);
+}
+
+template <class Entry>
+void read_table_array(config& cfg, const table_array_spec<Entry>& array, const toml::node& node,
+                      std::string_view source_name) {
+  std::string array_name(array.name);
   if (!node.is_array()) {
-    fail("desktop_types", "expected an array of tables ([[desktop_types]]), got " + type_name(node),
+    fail(array_name, "expected an array of tables ([[" + array_name + "]]), got " + type_name(node),
          where(source_name, node));
   }
-  std::map<std::string, std::string> seen;  // slug -> the entry that declared it first
+  std::map<std::string, std::string> seen;  // id -> the entry that declared it first
   for (std::size_t i = 0; i < node.as_array()->size(); ++i) {
-    const toml::node& entry = *node.as_array()->get(i);
-    std::string display = "desktop_types[" + std::to_string(i) + "]";
-    if (!entry.is_table()) fail(display, "expected a table, got " + type_name(entry), where(source_name, entry));
-    auto type = read_desktop_type(*entry.as_table(), display, source_name);
-    auto [previous, inserted] = seen.emplace(type.slug, display);
-    if (!inserted) {
-      fail(display + ".slug", "duplicate slug " + in_quotes(type.slug) + " (also " + previous->second + ")",
-           where(source_name, entry));
+    const toml::node& entry_node = *node.as_array()->get(i);
+    std::string display = array_name + "[" + std::to_string(i) + "]";
+    std::string origin = where(source_name, entry_node);
+    if (!entry_node.is_table()) fail(display, "expected a table, got " + type_name(entry_node), origin);
+    Entry entry;
+    // Named references rather than structured bindings: clang before 16 cannot capture those in lambdas.
+    for (auto&& item : *entry_node.as_table()) {
+      const toml::key& key = item.first;
+      const toml::node& value_node = item.second;
+      std::string name = display + "." + std::string(key.str());
+      const auto* spec = find_key(array.keys, key.str());
+      if (!spec) fail(name, "unknown key", where(source_name, value_node));
+      assign(entry, *spec, name, where(source_name, value_node), [&](auto& value) { read_toml(value_node, value); });
     }
-    cfg.desktop_types.push_back(std::move(type));
+    array.check_entry(entry, display, origin);
+    const std::string& id = array.id(entry);
+    auto [previous, inserted] = seen.emplace(id, display);
+    if (!inserted) {
+      fail(display + "." + std::string(array.id_key),
+           "duplicate " + std::string(array.id_key) + " " + in_quotes(id) + " (also " + previous->second + ")", origin);
+    }
+    array.entries(cfg).push_back(std::move(entry));
+  }
+}
+
+template <class Entry>
+void render_table_array(std::string& out, const table_array_spec<Entry>& array, config& cfg) {
+  for (auto& entry : array.entries(cfg)) {
+    out += "\n[[" + std::string(array.name) + "]]\n";
+    for (const auto& spec : array.keys) out += std::string(spec.name) + " = " + render_key(spec, entry) + "\n";
   }
 }
 
@@ -693,9 +934,14 @@ void read_table(config& cfg, const toml::table& table, const std::string& prefix
     const toml::node& node = item.second;
     std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     std::string origin = where(source_name, node);
-    if (name == "desktop_types") {
-      read_desktop_types(cfg, node, source_name);
-    } else if (const auto* spec = find_key(config_keys, name)) {
+    bool is_table_array = false;
+    for_each_table_array([&](const auto& array) {
+      if (name != array.name) return;
+      read_table_array(cfg, array, node, source_name);
+      is_table_array = true;
+    });
+    if (is_table_array) continue;
+    if (const auto* spec = find_key(config_keys, name)) {
       assign(cfg, *spec, name, origin, [&](auto& value) { read_toml(node, value); });
     } else if (is_section(name)) {
       if (!node.is_table()) fail(name, "expected a table, got " + type_name(node), origin);
@@ -715,10 +961,14 @@ void read_environment(config& cfg, const environment& env) {
     const auto* spec = std::find_if(std::begin(config_keys), std::end(config_keys),
                                     [&](const auto& k) { return env_name(k.name) == variable; });
     if (spec == std::end(config_keys)) {
-      if (variable.starts_with(env_name("desktop_types"))) {
-        throw config_error(variable + ": desktop types can only be set in the configuration file");
-      }
-      throw config_error(variable + ": no configuration key matches this environment variable");
+      std::string message = variable + ": no configuration key matches this environment variable";
+      for_each_table_array([&](const auto& array) {
+        if (!variable.starts_with(env_name(array.name))) return;
+        std::string what(array.name);
+        std::replace(what.begin(), what.end(), '_', ' ');
+        message = variable + ": " + what + " can only be set in the configuration file";
+      });
+      throw config_error(message);
     }
     assign(cfg, *spec, spec->name, "environment variable " + variable,
            [&](auto& field) { read_text(value, field); });
@@ -744,6 +994,30 @@ void finish(config& cfg) {
   if (cfg.store.url.empty()) cfg.store.url = "sqlite:" + (cfg.server.data_dir / "deskgate.db").string();
   if (cfg.auth.oidc.enabled() && cfg.auth.oidc.client_id.empty()) {
     fail("auth.oidc.client_id", "required when auth.oidc.issuer is set", {});
+  }
+  const auto& desktops = cfg.desktops;
+  if (desktops.port_range_start > desktops.port_range_end) {
+    fail("desktops.port_range_start",
+         "must not be above desktops.port_range_end (" + std::to_string(desktops.port_range_start) + " > " +
+             std::to_string(desktops.port_range_end) + ")",
+         {});
+  }
+  std::string host_names;
+  for (const auto& host : cfg.docker_hosts) host_names += (host_names.empty() ? "" : ", ") + in_quotes(host.name);
+  for (std::size_t i = 0; i < cfg.desktop_types.size(); ++i) {
+    const auto& type = cfg.desktop_types[i];
+    std::string display = "desktop_types[" + std::to_string(i) + "]";
+    if (type.backend != "docker") continue;
+    if (cfg.docker_hosts.empty()) {
+      fail(display + ".backend", "\"docker\" needs at least one [[docker_hosts]] entry", {});
+    }
+    bool known = type.backend_host.empty() ||
+                 std::any_of(cfg.docker_hosts.begin(), cfg.docker_hosts.end(),
+                             [&](const auto& host) { return host.name == type.backend_host; });
+    if (!known) {
+      fail(display + ".backend_host",
+           in_quotes(type.backend_host) + " is not a docker host; known: " + host_names, {});
+    }
   }
 }
 
@@ -798,6 +1072,49 @@ std::string format_duration(milliseconds d) {
   return std::to_string(count) + "ms";
 }
 
+std::int64_t parse_byte_size(std::string_view text) {
+  struct unit {
+    std::string_view suffix;
+    int shift;  // powers of 1024, as Docker counts them
+  };
+  static constexpr unit units[] = {{"", 0},   {"b", 0},   {"k", 10},  {"kb", 10}, {"m", 20},
+                                   {"mb", 20}, {"g", 30}, {"gb", 30}, {"t", 40}, {"tb", 40}};
+  auto fail_with = [&](std::string_view why) {
+    return std::invalid_argument("invalid size " + in_quotes(text) + ": " + std::string(why));
+  };
+  auto digits_end = std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; });
+  auto number = text.substr(0, static_cast<std::size_t>(digits_end - text.begin()));
+  std::string suffix = lower(text.substr(number.size()));
+  if (number.empty()) throw fail_with("expected a whole number of bytes, optionally followed by k, m, g or t");
+  const auto* u = std::find_if(std::begin(units), std::end(units), [&](const unit& x) { return x.suffix == suffix; });
+  if (u == std::end(units)) throw fail_with("the unit must be k, m, g or t (optionally followed by b)");
+  std::int64_t count = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), count);
+  if (ec != std::errc{} || count > (std::numeric_limits<std::int64_t>::max() >> u->shift)) throw fail_with("too large");
+  return count << u->shift;
+}
+
+double parse_cpus(std::string_view text) {
+  auto fail_with = [&](std::string_view why) {
+    return std::invalid_argument("invalid CPU count " + in_quotes(text) + ": " + std::string(why));
+  };
+  // Digits with an optional fraction ("2", "1.5", ".5"): no sign, exponent, blanks, "inf" or "nan".
+  auto dot = text.find('.');
+  auto whole = text.substr(0, dot);
+  auto fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+  bool well_formed = (whole.empty() || is_digits(whole)) &&
+                     (dot == std::string_view::npos ? !whole.empty() : is_digits(fraction));
+  if (!well_formed) throw fail_with("expected a decimal number such as \"2\" or \"1.5\"");
+  // Docker counts in billionths of a CPU and refuses anything finer.
+  if (fraction.size() > 9) throw fail_with("at most 9 decimal places are allowed");
+  double cpus = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cpus, std::chars_format::fixed);
+  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && cpus > 1024)) throw fail_with("must be at most 1024");
+  if (ec != std::errc{} || end != text.data() + text.size()) throw fail_with("not a number");
+  if (!(cpus > 0)) throw fail_with("must be more than 0");
+  return cpus;
+}
+
 environment process_environment() {
   environment env;
   for (char** entry = environ; entry && *entry; ++entry) {
@@ -836,10 +1153,7 @@ std::string render_config(const config& cfg) {
     }
     out += std::string(spec.name.substr(dot + 1)) + " = " + render_key(spec, copy) + "\n";
   }
-  for (auto& type : copy.desktop_types) {
-    out += "\n[[desktop_types]]\n";
-    for (const auto& spec : desktop_type_keys) out += std::string(spec.name) + " = " + render_key(spec, type) + "\n";
-  }
+  for_each_table_array([&](const auto& array) { render_table_array(out, array, copy); });
   return out;
 }
 

@@ -103,8 +103,38 @@ struct desktops_config {
   seconds remove_stopped_after{24 * 3600};
   int max_per_user = 3;
   int max_total = 500;
+  seconds scheduler_interval{30};  // how often idle culling and removal of stopped desktops run
+  seconds reconcile_interval{60};  // how often the database is compared with what the backends run
+  seconds start_timeout{60};       // readiness deadline for types that set none
+  seconds stop_grace{10};          // SIGTERM → SIGKILL (local) / docker stop timeout
+  std::uint16_t port_range_start = 7000;  // host ports published for docker desktops
+  std::uint16_t port_range_end = 7999;
+  bool remove_unknown = false;  // remove labelled containers/sessions the database does not know
 
   bool operator==(const desktops_config&) const = default;
+};
+
+// The local backend: Xvnc and a session command as local processes.
+struct local_backend_config {
+  std::string xvnc = "Xvnc";  // a path, or a name looked up in PATH
+  std::string session_command = "openbox & exec xterm";  // run by /bin/sh with DISPLAY set
+  std::string run_as = "deskgate-desktop";  // the account desktops run as when deskgate runs as root
+  std::string geometry = "1280x800";
+
+  bool operator==(const local_backend_config&) const = default;
+};
+
+// One [[docker_hosts]] entry: a Docker Engine (or Podman) API endpoint desktops can be placed on.
+struct docker_host_config {
+  std::string name = "default";                     // what desktop_types[].backend_host refers to
+  std::string url = "unix:///var/run/docker.sock";  // unix:///path or tcp://host:port (TLS when tls_* set)
+  std::string tls_ca;                               // files: CA, client certificate and key for tcp://
+  std::string tls_cert;
+  std::string tls_key;
+  std::string publish_address = "127.0.0.1";  // host address desktop ports are published on
+  std::string network;                        // when set, desktops join it and are reached by container IP
+
+  bool operator==(const docker_host_config&) const = default;
 };
 
 // One [[desktop_types]] entry. Later issues add fields; these are DESIGN.md §7's.
@@ -126,6 +156,15 @@ struct desktop_type_config {
   std::string path = "/websockify";
   bool tls = false;
   bool tls_verify = true;
+  std::string backend_host;      // docker: a docker_hosts[].name; empty: the first docker host
+  std::uint16_t http_port = 0;   // a web port of the desktop, proxied under /desktop/{id}/http/
+  seconds start_timeout{0};      // readiness deadline; 0: desktops.start_timeout
+  std::string cpus;              // docker limits: "1.5" CPUs, memory "2g", shm_size "512m", pids 512
+  std::string memory;
+  std::string shm_size;
+  int pids = 0;
+  std::vector<std::string> env;  // extra environment, "NAME=value"
+  std::string secret_env = "VNC_PW";  // docker: the environment variable carrying the desktop's secret
 
   bool operator==(const desktop_type_config&) const = default;
 };
@@ -136,6 +175,8 @@ struct config {
   auth_config auth;
   log_config log;
   desktops_config desktops;
+  local_backend_config local;
+  std::vector<docker_host_config> docker_hosts;
   std::vector<desktop_type_config> desktop_types;
 
   bool operator==(const config&) const = default;
@@ -162,5 +203,11 @@ class config_error : public std::runtime_error {
 // "90s", "15m", "2h", "1d", "500ms" → duration; throws std::invalid_argument on anything else.
 milliseconds parse_duration(std::string_view text);
 std::string format_duration(milliseconds d);
+
+// "512m", "2g", "1024k", "1073741824" (bytes; k/m/g/t are powers of 1024) → bytes; throws
+// std::invalid_argument. Used for desktop memory and shm limits.
+std::int64_t parse_byte_size(std::string_view text);
+// "1.5" → 1.5 CPUs (positive, at most 1024); throws std::invalid_argument.
+double parse_cpus(std::string_view text);
 
 }  // namespace deskgate

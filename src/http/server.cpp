@@ -1,8 +1,9 @@
 #include "http/server.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
+#include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,8 +21,8 @@
 #include <unordered_map>
 
 #include "core/crypto.hpp"
-#include "http/errors.hpp"
 #include "http/beast_request.hpp"
+#include "http/errors.hpp"
 #include "log/log.hpp"
 
 namespace deskgate::http {
@@ -132,12 +132,11 @@ class connection : public std::enable_shared_from_this<connection> {
       return;
     }
     stream_.expires_after(srv_.opts.keepalive_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec) return self->close();
-                              self->buffer_.commit(n);
-                              self->read_header(self->srv_.opts.header_timeout);
-                            });
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->close();
+      self->buffer_.commit(n);
+      self->read_header(self->srv_.opts.header_timeout);
+    });
   }
 
   void read_header(std::chrono::milliseconds timeout) {
@@ -208,10 +207,15 @@ class connection : public std::enable_shared_from_this<connection> {
   void handle_request() {
     busy_ = true;
     auto started = steady::now();
-    auto converted = from_beast(parser_->release(), peer_, srv_.opts.trusted_proxies,
-                                [this] { return srv_.next_request_id(); });
-    request_log entry{converted.req.method_text, converted.req.path, converted.req.request_id,
-                      converted.req.client_address, "unmatched", std::nullopt, started};
+    auto converted =
+        from_beast(parser_->release(), peer_, srv_.opts.trusted_proxies, [this] { return srv_.next_request_id(); });
+    request_log entry{converted.req.method_text,
+                      converted.req.path,
+                      converted.req.request_id,
+                      converted.req.client_address,
+                      "unmatched",
+                      std::nullopt,
+                      started};
     if (!converted.valid_path) {
       srv_.stats.count_refusal("bad_request");
       return write(error_response(errc::bad_request, "The request path is not a valid URL path."), false,
@@ -224,10 +228,10 @@ class connection : public std::enable_shared_from_this<connection> {
       outcome out = self->srv_.handler(req);
       entry.route = std::move(out.route);
       entry.user_id = out.user_id;
-      asio::post(self->stream_.get_executor(), [self, keep_alive = req.keep_alive, res = std::move(out.res),
-                                                entry = std::move(entry)]() mutable {
-        self->write(std::move(res), keep_alive, std::move(entry));
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, keep_alive = req.keep_alive, res = std::move(out.res), entry = std::move(entry)]() mutable {
+                   self->write(std::move(res), keep_alive, std::move(entry));
+                 });
     });
   }
 
@@ -256,16 +260,16 @@ class connection : public std::enable_shared_from_this<connection> {
     out->keep_alive(keep_alive);
 
     stream_.expires_after(srv_.opts.body_timeout);
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep_alive, entry = std::move(entry)](
-                                          beast::error_code ec, std::size_t bytes) {
-      if (entry) self->log_request(*entry, static_cast<int>(out->result_int()), bytes);
+    // Counted before the write: a client that reads the answer and asks /metrics at once sees it.
+    if (entry) log_request(*entry, res.status, out->body().size());
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
       self->busy_ = false;
       if (ec || !keep_alive) return self->close();
       self->wait_for_next_request();
     });
   }
 
-  void log_request(const request_log& e, int status, std::size_t bytes) {
+  void log_request(const request_log& e, int status, std::size_t body_bytes) {
     double seconds = std::chrono::duration<double>(steady::now() - e.started).count();
     srv_.stats.record_request(e.route, e.method, status, seconds);
     log::info("request", {{"request_id", e.request_id},
@@ -273,7 +277,7 @@ class connection : public std::enable_shared_from_this<connection> {
                           {"path", e.path},
                           {"status", std::to_string(status)},
                           {"ms", fmt::format("{:.1f}", seconds * 1000)},
-                          {"bytes", std::to_string(bytes)},
+                          {"body_bytes", std::to_string(body_bytes)},
                           {"client", e.client},
                           {"user", e.user_id ? std::to_string(*e.user_id) : ""}});
   }
@@ -405,9 +409,8 @@ void server::shutdown(std::chrono::milliseconds grace) {
       }
     }
     s.grace_timer.expires_after(grace);
-    s.grace_timer.async_wait([&s](beast::error_code) {
-      s.for_each_connection([](connection& c) { c.force_close(); });
-    });
+    s.grace_timer.async_wait(
+        [&s](beast::error_code) { s.for_each_connection([](connection& c) { c.force_close(); }); });
     s.work.reset();
   });
 }

@@ -146,8 +146,16 @@ CREATE TABLE settings (
 );
 )sql";
 
+// The secret's environment variable and a per-type start timeout (0: the configured default). ADD COLUMN
+// with a constant default is the one ALTER both engines spell alike; existing rows get the defaults.
+constexpr std::string_view desktop_type_secret_env_and_start_timeout = R"sql(
+ALTER TABLE desktop_types ADD COLUMN secret_env TEXT NOT NULL DEFAULT 'VNC_PW';
+ALTER TABLE desktop_types ADD COLUMN start_timeout BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 constexpr std::array builtin = {
     migration{1, "initial_schema", initial_schema},
+    migration{2, "desktop_type_secret_env_and_start_timeout", desktop_type_secret_env_and_start_timeout},
 };
 
 struct placeholder {

@@ -1,5 +1,5 @@
-// What every store engine shares: role names as stored and shown, and open_store(), which picks the
-// engine from the URL scheme.
+// What every store engine shares: role and desktop state names as stored and shown, and open_store(),
+// which picks the engine from the URL scheme.
 #include "store/store.hpp"
 
 #include <array>
@@ -17,6 +17,15 @@ constexpr std::array<std::pair<role, std::string_view>, 3> role_names = {{
     {role::student, "student"},
     {role::teacher, "teacher"},
     {role::admin, "admin"},
+}};
+
+constexpr std::array<std::pair<desktop_state, std::string_view>, 6> desktop_state_names = {{
+    {desktop_state::creating, "creating"},
+    {desktop_state::starting, "starting"},
+    {desktop_state::running, "running"},
+    {desktop_state::stopping, "stopping"},
+    {desktop_state::stopped, "stopped"},
+    {desktop_state::error, "error"},
 }};
 
 void create_parent_folder(const std::string& path) {
@@ -43,6 +52,34 @@ std::optional<role> parse_role(std::string_view text) {
     if (name == text) return value;
   }
   return std::nullopt;
+}
+
+std::string_view to_string(desktop_state s) {
+  for (const auto& [value, name] : desktop_state_names) {
+    if (value == s) return name;
+  }
+  throw error{errc::internal, "desktop state out of range"};
+}
+
+std::optional<desktop_state> parse_desktop_state(std::string_view text) {
+  for (const auto& [value, name] : desktop_state_names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+bool is_active(desktop_state s) {
+  switch (s) {
+    case desktop_state::creating:
+    case desktop_state::starting:
+    case desktop_state::running:
+    case desktop_state::stopping:
+      return true;
+    case desktop_state::stopped:
+    case desktop_state::error:
+      return false;
+  }
+  return false;
 }
 
 std::unique_ptr<store> open_store(std::string_view url, const clock& clk, int pool_size, int busy_timeout_ms) {

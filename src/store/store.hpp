@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,94 @@ struct audit_entry {
   std::string detail;  // JSON object as text, never secrets
 };
 
+enum class desktop_state { creating, starting, running, stopping, stopped, error };
+std::string_view to_string(desktop_state s);
+std::optional<desktop_state> parse_desktop_state(std::string_view text);
+// creating, starting, running, stopping: the desktop holds (or is about to hold) resources.
+bool is_active(desktop_state s);
+
+struct desktop_resources {
+  double cpus = 0;             // 0: no limit
+  std::int64_t memory_bytes = 0;
+  std::int64_t shm_bytes = 0;
+  std::int64_t pids = 0;
+  bool operator==(const desktop_resources&) const = default;
+};
+
+struct desktop_type {
+  std::int64_t id = 0;
+  std::string slug;  // immutable once created
+  std::string name;
+  std::string description;
+  std::string icon;
+  std::string backend = "local";  // local | docker | static
+  std::string backend_host;       // docker: which docker host
+  std::string image;
+  std::string command;
+  std::string protocol = "vnc";  // vnc | websocket
+  std::uint16_t port = 0;        // static: the server's port; docker: the port inside the container
+  std::uint16_t http_port = 0;
+  bool tls = false;
+  bool tls_verify = true;
+  std::string upstream_path;
+  std::string auth_scheme = "vnc-password";  // vnc-password | basic | none
+  std::string secret;                        // static: the server's password; never shown by the API
+  std::string secret_env = "VNC_PW";
+  desktop_resources resources;
+  std::vector<std::pair<std::string, std::string>> environment;
+  std::int64_t start_timeout_seconds = 0;  // 0: the configured default
+  bool open_to_all = false;
+  bool enabled = true;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+struct desktop {
+  std::int64_t id = 0;
+  std::string public_id;  // unguessable, used in URLs
+  std::int64_t user_id = 0;
+  std::int64_t desktop_type_id = 0;
+  std::string backend_host;
+  std::string container_id;
+  desktop_state state = desktop_state::creating;
+  std::string endpoint;  // "unix:/path" or "tcp:host:port"
+  std::string secret;    // VNC / Basic password, server-side only
+  std::string error;     // why it is in state error (or why it stopped)
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> stopped_at;
+  std::optional<std::int64_t> last_active_at;
+};
+
+// Fields to change on a desktop row; unset ones stay as they are.
+struct desktop_changes {
+  std::optional<std::string> backend_host;
+  std::optional<std::string> container_id;
+  std::optional<std::string> endpoint;
+  std::optional<std::string> secret;
+  std::optional<std::string> error;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> stopped_at;
+  std::optional<std::int64_t> last_active_at;
+};
+
+struct group {
+  std::int64_t id = 0;
+  std::string external_id;
+  std::string name;
+};
+
+// A desktop type made visible to one user or one group (teachers manage these later).
+struct assignment {
+  std::int64_t id = 0;
+  std::int64_t desktop_type_id = 0;
+  std::optional<std::int64_t> group_id;
+  std::optional<std::int64_t> user_id;
+  std::string folder;
+  std::optional<std::int64_t> created_by;
+  std::int64_t created_at = 0;
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -97,6 +186,52 @@ class store {
   // Audit log, newest first; `before_id` pages backwards (0: from the newest).
   virtual void append_audit(const audit_entry& e) = 0;
   virtual std::vector<audit_entry> list_audit(int limit, std::int64_t before_id = 0) = 0;
+
+  // Desktop types. create throws errc::conflict on a taken slug; update changes everything but the slug
+  // (by id; errc::not_found); delete throws errc::conflict while desktops of the type exist.
+  virtual desktop_type create_desktop_type(const desktop_type& t) = 0;
+  virtual void update_desktop_type(const desktop_type& t) = 0;
+  virtual std::optional<desktop_type> find_desktop_type(std::int64_t id) = 0;
+  virtual std::optional<desktop_type> find_desktop_type_by_slug(std::string_view slug) = 0;
+  virtual std::vector<desktop_type> list_desktop_types() = 0;  // by name
+  virtual void delete_desktop_type(std::int64_t id) = 0;
+  // Enabled types the user may use: open to all, or assigned to the user or to one of their groups.
+  virtual std::vector<desktop_type> list_desktop_types_for(std::int64_t user_id) = 0;
+
+  // Groups and assignments (synced from the IdP and managed by teachers in later issues).
+  virtual group upsert_group(std::string_view external_id, std::string_view name) = 0;
+  virtual void set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) = 0;
+  virtual assignment create_assignment(const assignment& a) = 0;
+  virtual void delete_assignment(std::int64_t id) = 0;
+
+  // Desktops. create throws errc::conflict when the user already has one of that type.
+  virtual desktop create_desktop(const desktop& d) = 0;
+  virtual std::optional<desktop> find_desktop(std::int64_t id) = 0;
+  virtual std::optional<desktop> find_desktop_by_public_id(std::string_view public_id) = 0;
+  virtual std::optional<desktop> find_desktop_of(std::int64_t user_id, std::int64_t desktop_type_id) = 0;
+  virtual std::vector<desktop> list_desktops() = 0;  // all, oldest first
+  virtual std::vector<desktop> list_desktops_of(std::int64_t user_id) = 0;
+  // Compare-and-set: moves the desktop to `to` (applying `changes`) only if its state is one of `from`.
+  // Returns false, changing nothing, otherwise. Concurrent callers: exactly one wins.
+  virtual bool transition_desktop(std::int64_t id, std::vector<desktop_state> from, desktop_state to,
+                                  const desktop_changes& changes = {}) = 0;
+  // The same, and only while the owner has fewer than `max_per_user` and everyone together fewer than
+  // `max_total` active desktops (is_active), checked in the same atomic statement.
+  virtual bool transition_desktop_within_limits(std::int64_t id, std::vector<desktop_state> from, desktop_state to,
+                                                int max_per_user, int max_total) = 0;
+  virtual void update_desktop(std::int64_t id, const desktop_changes& changes) = 0;
+  virtual void delete_desktop(std::int64_t id) = 0;  // its port allocations go with it
+  // Active desktops of one user (user_id) or of everyone (nullopt).
+  virtual std::int64_t count_active_desktops(std::optional<std::int64_t> user_id) = 0;
+
+  // Host ports: the lowest free port in [first, last] on `backend_host` for which `usable(port)` is true
+  // is recorded for the desktop. The (host, port) primary key makes concurrent allocations safe: a lost
+  // race moves on to the next port. nullopt when the range is exhausted.
+  virtual std::optional<std::uint16_t> allocate_port(std::string_view backend_host, std::uint16_t first,
+                                                     std::uint16_t last, std::int64_t desktop_id,
+                                                     const std::function<bool(std::uint16_t)>& usable) = 0;
+  virtual std::optional<std::uint16_t> port_of(std::int64_t desktop_id) = 0;
+  virtual void release_ports(std::int64_t desktop_id) = 0;
 
   // Settings (branding, theme): small JSON values by key.
   virtual std::optional<std::string> get_setting(std::string_view key) = 0;

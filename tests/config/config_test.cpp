@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -108,6 +109,98 @@ TEST(duration, format_then_parse_is_identity) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Byte sizes and CPU counts (docker limits)
+
+TEST(byte_size, units_are_powers_of_1024_in_any_case) {
+  EXPECT_EQ(parse_byte_size("0"), 0);
+  EXPECT_EQ(parse_byte_size("1"), 1);
+  EXPECT_EQ(parse_byte_size("1073741824"), 1073741824);
+  EXPECT_EQ(parse_byte_size("100b"), 100);
+  EXPECT_EQ(parse_byte_size("100B"), 100);
+  EXPECT_EQ(parse_byte_size("1024k"), 1024LL * 1024);
+  EXPECT_EQ(parse_byte_size("1K"), 1024);
+  EXPECT_EQ(parse_byte_size("512m"), 512LL * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("512M"), 512LL * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("512mb"), 512LL * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("512MB"), 512LL * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("512mB"), 512LL * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("2g"), 2LL * 1024 * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("2GB"), 2LL * 1024 * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("3t"), 3LL * 1024 * 1024 * 1024 * 1024);
+  EXPECT_EQ(parse_byte_size("1kb"), 1024);
+  EXPECT_EQ(parse_byte_size("007m"), 7LL * 1024 * 1024);
+}
+
+TEST(byte_size, largest_values_and_overflow) {
+  EXPECT_EQ(parse_byte_size("9223372036854775807"), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(parse_byte_size("8388607t"), 8388607LL << 40);
+  EXPECT_EQ(parse_byte_size("9007199254740991k"), 9007199254740991LL << 10);
+  EXPECT_EQ(parse_byte_size("8589934591g"), 8589934591LL << 30);
+  for (const char* text : {"9223372036854775808", "8388608t", "9007199254740992k", "8589934592g",
+                           "99999999999999999999999", "99999999999999999999999t"}) {
+    SCOPED_TRACE(text);
+    EXPECT_THROW(parse_byte_size(text), std::invalid_argument);
+  }
+}
+
+TEST(byte_size, rejects_everything_else) {
+  for (const char* text : {"", "b", "m", "mb", "-1", "-1m", "+1", "1.5g", ".5g", " 1m", "1m ", "1 m", "1x", "1mbb",
+                           "1kib", "1KiB", "1bb", "0x10", "1e3", "1,000", "1p", "1mm", "one"}) {
+    SCOPED_TRACE(text);
+    EXPECT_THROW(parse_byte_size(text), std::invalid_argument);
+  }
+}
+
+TEST(byte_size, error_message_quotes_the_input) {
+  try {
+    parse_byte_size("2 gigs");
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(has(e.what(), "\"2 gigs\""));
+  }
+}
+
+TEST(cpus, accepts_positive_decimals_up_to_1024) {
+  EXPECT_DOUBLE_EQ(parse_cpus("1"), 1.0);
+  EXPECT_DOUBLE_EQ(parse_cpus("1.5"), 1.5);
+  EXPECT_DOUBLE_EQ(parse_cpus(".5"), 0.5);
+  EXPECT_DOUBLE_EQ(parse_cpus("0.25"), 0.25);
+  EXPECT_DOUBLE_EQ(parse_cpus("0.000000001"), 1e-9);
+  EXPECT_DOUBLE_EQ(parse_cpus("1024"), 1024.0);
+  EXPECT_DOUBLE_EQ(parse_cpus("1024.000000000"), 1024.0);
+  EXPECT_DOUBLE_EQ(parse_cpus("0002"), 2.0);
+}
+
+TEST(cpus, rejects_zero_too_many_and_everything_else) {
+  std::string huge = "1" + std::string(400, '0');
+  for (const std::string& text :
+       {std::string(""), std::string("0"), std::string("0.0"), std::string("000"), std::string(".0"), std::string("."),
+        std::string("1."), std::string("-1"), std::string("-0.5"), std::string("+1"), std::string("1e2"),
+        std::string("1E2"), std::string("inf"), std::string("nan"), std::string("1024.000000001"),
+        std::string("1024.5"), std::string("1025"), std::string("100000"), std::string("1,5"), std::string(" 1"),
+        std::string("1 "), std::string("0x1"), std::string("1.5.0"), std::string("one"), std::string("0.0000000001"),
+        std::string("0.0000000000"), std::string("1/2"), huge}) {
+    SCOPED_TRACE(text);
+    EXPECT_THROW(parse_cpus(text), std::invalid_argument);
+  }
+}
+
+TEST(cpus, error_messages_say_why) {
+  auto message = [](const char* text) -> std::string {
+    try {
+      parse_cpus(text);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "<accepted>";
+  };
+  EXPECT_TRUE(has(message("0"), "more than 0"));
+  EXPECT_TRUE(has(message("2048"), "at most 1024"));
+  EXPECT_TRUE(has(message("two"), "\"two\""));
+  EXPECT_TRUE(has(message("0.1234567891"), "9 decimal places"));
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Defaults
 
 TEST(config_defaults, embedded_default_is_the_header_defaults_plus_terminal_type) {
@@ -123,6 +216,8 @@ TEST(config_defaults, embedded_default_is_the_header_defaults_plus_terminal_type
   EXPECT_EQ(cfg.auth, plain.auth);
   EXPECT_EQ(cfg.log, plain.log);
   EXPECT_EQ(cfg.desktops, plain.desktops);
+  EXPECT_EQ(cfg.local, plain.local);
+  EXPECT_TRUE(cfg.docker_hosts.empty());
 
   ASSERT_EQ(cfg.desktop_types.size(), 1u);
   const auto& terminal = cfg.desktop_types[0];
@@ -134,6 +229,26 @@ TEST(config_defaults, embedded_default_is_the_header_defaults_plus_terminal_type
   EXPECT_EQ(terminal.icon, "\xF0\x9F\x96\xA5\xEF\xB8\x8F");  // U+1F5A5 U+FE0F, the desktop computer emoji
   EXPECT_TRUE(terminal.enabled);
   EXPECT_EQ(terminal.protocol, "vnc");
+  EXPECT_EQ(terminal.backend_host, "");
+  EXPECT_EQ(terminal.start_timeout, 0s);
+  EXPECT_TRUE(terminal.env.empty());
+}
+
+TEST(config_defaults, new_defaults_match_the_documentation) {
+  config cfg = embedded();
+  EXPECT_EQ(cfg.desktops.scheduler_interval, 30s);
+  EXPECT_EQ(cfg.desktops.reconcile_interval, 60s);
+  EXPECT_EQ(cfg.desktops.start_timeout, 60s);
+  EXPECT_EQ(cfg.desktops.stop_grace, 10s);
+  EXPECT_EQ(cfg.desktops.port_range_start, 7000);
+  EXPECT_EQ(cfg.desktops.port_range_end, 7999);
+  EXPECT_FALSE(cfg.desktops.remove_unknown);
+  EXPECT_EQ(cfg.local.xvnc, "Xvnc");
+  EXPECT_EQ(cfg.local.session_command, "openbox & exec xterm");
+  EXPECT_EQ(cfg.local.run_as, "deskgate-desktop");
+  EXPECT_EQ(cfg.local.geometry, "1280x800");
+  EXPECT_EQ(cfg.desktop_types[0].secret_env, "VNC_PW");
+  EXPECT_EQ(cfg.desktop_types[0].pids, 0);
 }
 
 TEST(config_defaults, derived_fields_are_filled) {
@@ -217,6 +332,33 @@ idle_timeout = "90m"
 remove_stopped_after = 3600
 max_per_user = 2
 max_total = 100
+scheduler_interval = "15s"
+reconcile_interval = "5m"
+start_timeout = 120
+stop_grace = "3s"
+port_range_start = 20000
+port_range_end = 20099
+remove_unknown = true
+
+[local]
+xvnc = "/usr/bin/Xvnc"
+session_command = "startxfce4"
+run_as = "desk"
+geometry = "1920x1080"
+
+[[docker_hosts]]
+name = "local-docker"
+url = "unix:///run/podman/podman.sock"
+publish_address = "::1"
+
+[[docker_hosts]]
+name = "gpu-1"
+url = "tcp://gpu-1.example.org:2376"
+tls_ca = "/etc/deskgate/ca.pem"
+tls_cert = "/etc/deskgate/cert.pem"
+tls_key = "/etc/deskgate/key.pem"
+publish_address = "10.0.0.7"
+network = "deskgate_desktops"
 
 [[desktop_types]]
 slug = "xfce"
@@ -228,6 +370,15 @@ open_to_all = false
 enabled = false
 image = "deskgate/xfce:1"
 command = "startxfce4"
+backend_host = "gpu-1"
+http_port = 6901
+start_timeout = "3m"
+cpus = "1.5"
+memory = "2g"
+shm_size = "512m"
+pids = 512
+env = ["LANG=de_DE.UTF-8", "EMPTY=", "EQUALS=a=b"]
+secret_env = "PASSWORD"
 
 [[desktop_types]]
 slug = "lab-pc-1"
@@ -285,6 +436,35 @@ TEST(config_file, every_key_is_read) {
   EXPECT_EQ(cfg.desktops.remove_stopped_after, 1h);
   EXPECT_EQ(cfg.desktops.max_per_user, 2);
   EXPECT_EQ(cfg.desktops.max_total, 100);
+  EXPECT_EQ(cfg.desktops.scheduler_interval, 15s);
+  EXPECT_EQ(cfg.desktops.reconcile_interval, 5min);
+  EXPECT_EQ(cfg.desktops.start_timeout, 2min);
+  EXPECT_EQ(cfg.desktops.stop_grace, 3s);
+  EXPECT_EQ(cfg.desktops.port_range_start, 20000);
+  EXPECT_EQ(cfg.desktops.port_range_end, 20099);
+  EXPECT_TRUE(cfg.desktops.remove_unknown);
+  EXPECT_EQ(cfg.local.xvnc, "/usr/bin/Xvnc");
+  EXPECT_EQ(cfg.local.session_command, "startxfce4");
+  EXPECT_EQ(cfg.local.run_as, "desk");
+  EXPECT_EQ(cfg.local.geometry, "1920x1080");
+
+  ASSERT_EQ(cfg.docker_hosts.size(), 2u);
+  const auto& podman = cfg.docker_hosts[0];
+  EXPECT_EQ(podman.name, "local-docker");
+  EXPECT_EQ(podman.url, "unix:///run/podman/podman.sock");
+  EXPECT_EQ(podman.publish_address, "::1");
+  EXPECT_EQ(podman.tls_ca, "");
+  EXPECT_EQ(podman.tls_cert, "");
+  EXPECT_EQ(podman.tls_key, "");
+  EXPECT_EQ(podman.network, "");
+  const auto& gpu = cfg.docker_hosts[1];
+  EXPECT_EQ(gpu.name, "gpu-1");
+  EXPECT_EQ(gpu.url, "tcp://gpu-1.example.org:2376");
+  EXPECT_EQ(gpu.tls_ca, "/etc/deskgate/ca.pem");
+  EXPECT_EQ(gpu.tls_cert, "/etc/deskgate/cert.pem");
+  EXPECT_EQ(gpu.tls_key, "/etc/deskgate/key.pem");
+  EXPECT_EQ(gpu.publish_address, "10.0.0.7");
+  EXPECT_EQ(gpu.network, "deskgate_desktops");
 
   ASSERT_EQ(cfg.desktop_types.size(), 2u);
   const auto& xfce = cfg.desktop_types[0];
@@ -297,6 +477,15 @@ TEST(config_file, every_key_is_read) {
   EXPECT_FALSE(xfce.enabled);
   EXPECT_EQ(xfce.image, "deskgate/xfce:1");
   EXPECT_EQ(xfce.command, "startxfce4");
+  EXPECT_EQ(xfce.backend_host, "gpu-1");
+  EXPECT_EQ(xfce.http_port, 6901);
+  EXPECT_EQ(xfce.start_timeout, 3min);
+  EXPECT_EQ(xfce.cpus, "1.5");
+  EXPECT_EQ(xfce.memory, "2g");
+  EXPECT_EQ(xfce.shm_size, "512m");
+  EXPECT_EQ(xfce.pids, 512);
+  EXPECT_EQ(xfce.env, (std::vector<std::string>{"LANG=de_DE.UTF-8", "EMPTY=", "EQUALS=a=b"}));
+  EXPECT_EQ(xfce.secret_env, "PASSWORD");
   const auto& lab = cfg.desktop_types[1];
   EXPECT_EQ(lab.slug, "lab-pc-1");
   EXPECT_EQ(lab.backend, "static");
@@ -312,6 +501,15 @@ TEST(config_file, every_key_is_read) {
   EXPECT_EQ(xfce.auth, "vnc-password");
   EXPECT_EQ(xfce.path, "/websockify");
   EXPECT_TRUE(lab.enabled);
+  EXPECT_EQ(lab.backend_host, "");
+  EXPECT_EQ(lab.http_port, 0);
+  EXPECT_EQ(lab.start_timeout, 0s);
+  EXPECT_EQ(lab.cpus, "");
+  EXPECT_EQ(lab.memory, "");
+  EXPECT_EQ(lab.shm_size, "");
+  EXPECT_EQ(lab.pids, 0);
+  EXPECT_TRUE(lab.env.empty());
+  EXPECT_EQ(lab.secret_env, "VNC_PW");
 }
 
 TEST(config_file, integer_durations_are_seconds) {
@@ -562,6 +760,264 @@ TEST(config_errors, other_bad_values) {
   });
 }
 
+TEST(config_errors, bad_desktops_keys) {
+  expect_errors({
+      {"[desktops]\nscheduler_interval = 0\n", {"desktops.scheduler_interval: must be a positive duration", "line 2"}},
+      {"[desktops]\nreconcile_interval = \"0s\"\n", {"desktops.reconcile_interval: must be a positive duration"}},
+      {"[desktops]\nstart_timeout = -1\n", {"desktops.start_timeout: must be a positive duration"}},
+      {"[desktops]\nstop_grace = \"500ms\"\n", {"desktops.stop_grace: must be a whole number of seconds"}},
+      {"[desktops]\nstop_grace = \"later\"\n", {"desktops.stop_grace: invalid duration"}},
+      {"[desktops]\nscheduler_interval = true\n", {"desktops.scheduler_interval: expected a duration"}},
+      {"[desktops]\nport_range_start = 0\n", {"desktops.port_range_start: must be at least 1"}},
+      {"[desktops]\nport_range_end = 0\n", {"desktops.port_range_end: must be at least 1"}},
+      {"[desktops]\nport_range_start = 65536\n", {"desktops.port_range_start: must be between 0 and 65535"}},
+      {"[desktops]\nport_range_end = 65536\n", {"desktops.port_range_end: must be between 0 and 65535"}},
+      {"[desktops]\nport_range_end = -1\n", {"desktops.port_range_end: must be between"}},
+      {"[desktops]\nport_range_start = \"7000\"\n", {"desktops.port_range_start: expected an integer"}},
+      {"[desktops]\nport_range_start = 8000\nport_range_end = 7999\n",
+       {"desktops.port_range_start: must not be above desktops.port_range_end", "8000 > 7999"}},
+      {"[desktops]\nport_range_start = 8000\n", {"desktops.port_range_start", "desktops.port_range_end"}},
+      {"[desktops]\nremove_unknown = \"yes\"\n", {"desktops.remove_unknown: expected a boolean"}},
+  });
+}
+
+TEST(config_errors, desktops_port_range_edges_are_accepted) {
+  config one = load("[desktops]\nport_range_start = 5000\nport_range_end = 5000\n");
+  EXPECT_EQ(one.desktops.port_range_start, 5000);
+  EXPECT_EQ(one.desktops.port_range_end, 5000);
+  config all = load("[desktops]\nport_range_start = 1\nport_range_end = 65535\n");
+  EXPECT_EQ(all.desktops.port_range_start, 1);
+  EXPECT_EQ(all.desktops.port_range_end, 65535);
+}
+
+TEST(config_errors, bad_local_keys) {
+  expect_errors({
+      {"[local]\nxvnc = \"\"\n", {"local.xvnc: must not be empty", "line 2"}},
+      {"[local]\nsession_command = \"\"\n", {"local.session_command: must not be empty"}},
+      {"[local]\nrun_as = \"\"\n", {"local.run_as: must be an account name"}},
+      {"[local]\nrun_as = \"a b\"\n", {"local.run_as: must be an account name"}},
+      {"[local]\nrun_as = \"a:b\"\n", {"local.run_as: must be an account name"}},
+      {"[local]\nrun_as = \"-u\"\n", {"local.run_as: must be an account name"}},
+      {"[local]\nrun_as = 1000\n", {"local.run_as: expected a string"}},
+      {"[local]\ngeometry = 1280\n", {"local.geometry: expected a string"}},
+      {"[local]\ndisplay = \":1\"\n", {"local.display: unknown key", "line 2"}},
+      {"local = 1\n", {"local: expected a table"}},
+  });
+  for (const char* geometry : {"", "1280", "1280x", "x800", "1280X800", "1280*800", "1280x800x24", "63x800",
+                               "1280x63", "8193x800", "1280x8193", "-1280x800", "+1280x800", "1280 x 800",
+                               "1280x800 ", "0x0", "99999999x800", "1280.0x800"}) {
+    SCOPED_TRACE(geometry);
+    EXPECT_TRUE(has(load_error(std::string("[local]\ngeometry = \"") + geometry + "\"\n"),
+                    "local.geometry: must be WIDTHxHEIGHT"));
+  }
+}
+
+TEST(config_errors, local_geometry_edges_are_accepted) {
+  for (const char* geometry : {"64x64", "8192x8192", "1024x768", "01280x0800"}) {
+    SCOPED_TRACE(geometry);
+    EXPECT_EQ(load(std::string("[local]\ngeometry = \"") + geometry + "\"\n").local.geometry, geometry);
+  }
+}
+
+// A docker desktop type plus two docker hosts, so that only the key under test can be wrong. The type's
+// table starts on line 6, `extra` on line 9.
+std::string docker_type(const std::string& extra) {
+  return "[[docker_hosts]]\nname = \"d1\"\n[[docker_hosts]]\nname = \"d2\"\nurl = \"unix:///run/d2.sock\"\n"
+         "[[desktop_types]]\nslug = \"x\"\nbackend = \"docker\"\nimage = \"i\"\n" +
+         extra;
+}
+
+TEST(config_errors, bad_desktop_type_resource_keys) {
+  expect_errors({
+      {docker_type("http_port = 65536\n"), {"desktop_types[0].http_port: must be between 0 and 65535", "line 10"}},
+      {docker_type("http_port = -1\n"), {"desktop_types[0].http_port: must be between"}},
+      {docker_type("start_timeout = -1\n"), {"desktop_types[0].start_timeout: must not be negative"}},
+      {docker_type("start_timeout = \"1500ms\"\n"), {"desktop_types[0].start_timeout: must be a whole number"}},
+      {docker_type("start_timeout = \"soon\"\n"), {"desktop_types[0].start_timeout: invalid duration"}},
+      {docker_type("cpus = \"0\"\n"), {"desktop_types[0].cpus: invalid CPU count \"0\"", "more than 0"}},
+      {docker_type("cpus = \"2000\"\n"), {"desktop_types[0].cpus:", "at most 1024"}},
+      {docker_type("cpus = \"two\"\n"), {"desktop_types[0].cpus:"}},
+      {docker_type("cpus = 2\n"), {"desktop_types[0].cpus: expected a string, got an integer"}},
+      {docker_type("memory = \"2 GB\"\n"), {"desktop_types[0].memory: invalid size \"2 GB\""}},
+      {docker_type("memory = \"-1g\"\n"), {"desktop_types[0].memory: invalid size"}},
+      {docker_type("memory = \"0\"\n"), {"desktop_types[0].memory: must be more than 0"}},
+      {docker_type("memory = \"0g\"\n"), {"desktop_types[0].memory: must be more than 0"}},
+      {docker_type("memory = 2147483648\n"), {"desktop_types[0].memory: expected a string"}},
+      {docker_type("shm_size = \"1.5g\"\n"), {"desktop_types[0].shm_size: invalid size"}},
+      {docker_type("shm_size = \"99999999999t\"\n"), {"desktop_types[0].shm_size: invalid size", "too large"}},
+      {docker_type("shm_size = \"0m\"\n"), {"desktop_types[0].shm_size: must be more than 0"}},
+      {docker_type("pids = -1\n"), {"desktop_types[0].pids: must be at least 0"}},
+      {docker_type("pids = \"512\"\n"), {"desktop_types[0].pids: expected an integer"}},
+  });
+}
+
+TEST(config_errors, bad_desktop_type_environment) {
+  expect_errors({
+      {docker_type("env = \"A=b\"\n"), {"desktop_types[0].env: expected an array"}},
+      {docker_type("env = [\"A=b\", 1]\n"), {"desktop_types[0].env: element 1: expected a string"}},
+      {docker_type("env = [\"A=b\", \"NOVALUE\"]\n"), {"desktop_types[0].env: element 1: expected NAME=value"}},
+      {docker_type("env = [\"=b\"]\n"), {"desktop_types[0].env: element 0: the name must match"}},
+      {docker_type("env = [\"1A=b\"]\n"), {"desktop_types[0].env: element 0: the name must match", "\"1A=b\""}},
+      {docker_type("env = [\"A-B=c\"]\n"), {"desktop_types[0].env: element 0: the name must match"}},
+      {docker_type("env = [\"A B=c\"]\n"), {"desktop_types[0].env: element 0: the name must match"}},
+      {docker_type("env = [\"\xC3\x84=c\"]\n"), {"desktop_types[0].env: element 0: the name must match"}},
+      {docker_type("env = [\"A=b\\u0000c\"]\n"), {"desktop_types[0].env: element 0: must not contain a NUL"}},
+      {docker_type("env = [\"A=1\", \"B=2\", \"A=3\"]\n"),
+       {"desktop_types[0].env: element 2: A is set twice (also element 0)", "line 6"}},
+      {docker_type("env = [\"VNC_PW=known\"]\n"), {"desktop_types[0].env: element 0: VNC_PW is secret_env"}},
+      {docker_type("secret_env = \"PW\"\nenv = [\"PW=x\"]\n"), {"desktop_types[0].env: element 0: PW is secret_env"}},
+      {docker_type("secret_env = \"\"\n"), {"desktop_types[0].secret_env: must be an environment variable name"}},
+      {docker_type("secret_env = \"VNC-PW\"\n"), {"desktop_types[0].secret_env: must be an environment variable name"}},
+      {docker_type("secret_env = \"9PW\"\n"), {"desktop_types[0].secret_env: must be an environment variable name"}},
+      {docker_type("secret_env = \"PW=x\"\n"), {"desktop_types[0].secret_env: must be an environment variable name"}},
+  });
+}
+
+TEST(config_errors, desktop_type_environment_edges_are_accepted) {
+  config cfg = load(docker_type("env = [\"_=1\", \"a_B9=\", \"X==\", \"U=\xC3\xBC \\\"q\\\"\"]\nsecret_env = \"_pw1\"\n"));
+  EXPECT_EQ(cfg.desktop_types[0].env, (std::vector<std::string>{"_=1", "a_B9=", "X==", "U=\xC3\xBC \"q\""}));
+  EXPECT_EQ(cfg.desktop_types[0].secret_env, "_pw1");
+  // Only the type's own secret_env is reserved: with another one, VNC_PW is an ordinary variable.
+  EXPECT_EQ(load(docker_type("secret_env = \"PW\"\nenv = [\"VNC_PW=x\"]\n")).desktop_types[0].env[0], "VNC_PW=x");
+}
+
+TEST(config_errors, desktop_type_start_timeout_zero_means_default) {
+  EXPECT_EQ(load(docker_type("start_timeout = 0\n")).desktop_types[0].start_timeout, 0s);
+  EXPECT_EQ(load(docker_type("start_timeout = \"0s\"\n")).desktop_types[0].start_timeout, 0s);
+  EXPECT_EQ(load(docker_type("start_timeout = \"90s\"\n")).desktop_types[0].start_timeout, 90s);
+  EXPECT_EQ(load(docker_type("http_port = 0\n")).desktop_types[0].http_port, 0);
+  EXPECT_EQ(load(docker_type("http_port = 65535\n")).desktop_types[0].http_port, 65535);
+  EXPECT_EQ(load(docker_type("pids = 0\n")).desktop_types[0].pids, 0);
+  EXPECT_EQ(load(docker_type("cpus = \"\"\nmemory = \"\"\nshm_size = \"\"\n")).desktop_types[0].memory, "");
+  // Zero stays refused for the [desktops] durations.
+  EXPECT_TRUE(has(load_error("[desktops]\nstart_timeout = 0\n"), "desktops.start_timeout: must be a positive"));
+}
+
+TEST(config_errors, docker_types_need_a_docker_host) {
+  expect_errors({
+      {"[[desktop_types]]\nslug = \"x\"\nbackend = \"docker\"\nimage = \"i\"\n",
+       {"desktop_types[0].backend: \"docker\" needs at least one [[docker_hosts]] entry"}},
+      {"[[desktop_types]]\nslug = \"t\"\n[[desktop_types]]\nslug = \"x\"\nbackend = \"docker\"\nimage = \"i\"\n",
+       {"desktop_types[1].backend:", "[[docker_hosts]]"}},
+      {docker_type("backend_host = \"d3\"\n"),
+       {"desktop_types[0].backend_host: \"d3\" is not a docker host; known: \"d1\", \"d2\""}},
+      {docker_type("backend_host = \"D1\"\n"), {"desktop_types[0].backend_host: \"D1\" is not a docker host"}},
+      {"[[desktop_types]]\nslug = \"t\"\nbackend_host = \"d1\"\n",
+       {"desktop_types[0].backend_host: only for backend \"docker\"", "line 1"}},
+      {"[[desktop_types]]\nslug = \"s\"\nbackend = \"static\"\nhost = \"h\"\nport = 1\nbackend_host = \"d1\"\n",
+       {"desktop_types[0].backend_host: only for backend \"docker\""}},
+      {docker_type("backend_host = 1\n"), {"desktop_types[0].backend_host: expected a string"}},
+  });
+}
+
+TEST(config_errors, docker_types_pick_a_named_or_the_first_host) {
+  EXPECT_EQ(load(docker_type("")).desktop_types[0].backend_host, "");
+  EXPECT_EQ(load(docker_type("backend_host = \"d2\"\n")).desktop_types[0].backend_host, "d2");
+  // Non-docker types do not need any docker host.
+  EXPECT_TRUE(load("[[desktop_types]]\nslug = \"t\"\n").docker_hosts.empty());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// [[docker_hosts]]
+
+TEST(docker_hosts, an_entry_takes_the_header_defaults) {
+  config cfg = load("[[docker_hosts]]\n");
+  ASSERT_EQ(cfg.docker_hosts.size(), 1u);
+  EXPECT_EQ(cfg.docker_hosts[0], docker_host_config{});
+  EXPECT_EQ(cfg.docker_hosts[0].name, "default");
+  EXPECT_EQ(cfg.docker_hosts[0].url, "unix:///var/run/docker.sock");
+  EXPECT_EQ(cfg.docker_hosts[0].publish_address, "127.0.0.1");
+  EXPECT_TRUE(load("").docker_hosts.empty());
+}
+
+TEST(docker_hosts, accepted_urls_addresses_and_networks) {
+  for (const char* url : {"unix:///var/run/docker.sock", "unix:///run/user/1000/podman/podman.sock", "unix:///x",
+                          "tcp://docker.example.org:2376", "tcp://10.0.0.5:2375", "tcp://[2001:db8::5]:2376",
+                          "tcp://localhost:1", "tcp://host:65535"}) {
+    SCOPED_TRACE(url);
+    EXPECT_EQ(load(std::string("[[docker_hosts]]\nurl = \"") + url + "\"\n").docker_hosts[0].url, url);
+  }
+  for (const char* address : {"127.0.0.1", "10.1.2.3", "0.0.0.0", "::1", "fd00::1", "2001:db8::7", "::"}) {
+    SCOPED_TRACE(address);
+    EXPECT_EQ(load(std::string("[[docker_hosts]]\npublish_address = \"") + address + "\"\n")
+                  .docker_hosts[0]
+                  .publish_address,
+              address);
+  }
+  for (const char* network : {"", "deskgate", "desk_net.1-a", "0abc", "A"}) {
+    SCOPED_TRACE(network);
+    EXPECT_EQ(load(std::string("[[docker_hosts]]\nnetwork = \"") + network + "\"\n").docker_hosts[0].network,
+              network);
+  }
+}
+
+TEST(docker_hosts, tls_files_with_tcp) {
+  config cfg = load(
+      "[[docker_hosts]]\nurl = \"tcp://h:2376\"\ntls_ca = \"/ca\"\ntls_cert = \"/c\"\ntls_key = \"/k\"\n"
+      "[[docker_hosts]]\nname = \"ca-only\"\nurl = \"tcp://h:2376\"\ntls_ca = \"/ca\"\n"
+      "[[docker_hosts]]\nname = \"client-only\"\nurl = \"tcp://h:2376\"\ntls_cert = \"/c\"\ntls_key = \"/k\"\n");
+  ASSERT_EQ(cfg.docker_hosts.size(), 3u);
+  EXPECT_EQ(cfg.docker_hosts[0].tls_key, "/k");
+  EXPECT_EQ(cfg.docker_hosts[1].tls_ca, "/ca");
+  EXPECT_EQ(cfg.docker_hosts[2].tls_cert, "/c");
+}
+
+TEST(docker_hosts, errors_name_the_entry_and_key) {
+  std::string too_long(64, 'a');
+  expect_errors({
+      {"docker_hosts = 5\n", {"docker_hosts: expected an array of tables ([[docker_hosts]]), got an integer"}},
+      {"[docker_hosts]\nname = \"a\"\n", {"docker_hosts: expected an array of tables", "got a table"}},
+      {"docker_hosts = [1]\n", {"docker_hosts[0]: expected a table, got an integer"}},
+      {"[[docker_hosts]]\nname = \"a\"\n[[docker_hosts]]\nname = \"b\"\nfoo = 1\n",
+       {"docker_hosts[1].foo: unknown key (line 5)"}},
+      {"[[docker_hosts]]\ntls_password = \"x\"\n", {"docker_hosts[0].tls_password: unknown key", "line 2"}},
+      {"[[docker_hosts]]\nname = \"A\"\n", {"docker_hosts[0].name: must be 1-63 characters", "line 2"}},
+      {"[[docker_hosts]]\nname = \"\"\n", {"docker_hosts[0].name: must be"}},
+      {"[[docker_hosts]]\nname = \"a b\"\n", {"docker_hosts[0].name: must be"}},
+      {"[[docker_hosts]]\nname = \"-a\"\n", {"docker_hosts[0].name: must be"}},
+      {"[[docker_hosts]]\nname = \"" + too_long + "\"\n", {"docker_hosts[0].name: must be"}},
+      {"[[docker_hosts]]\nname = 1\n", {"docker_hosts[0].name: expected a string, got an integer"}},
+      {"[[docker_hosts]]\nname = \"a\"\n\n[[docker_hosts]]\nname = \"b\"\n\n[[docker_hosts]]\nname = \"a\"\n",
+       {"docker_hosts[2].name: duplicate name \"a\" (also docker_hosts[0])", "line 7"}},
+      {"[[docker_hosts]]\n[[docker_hosts]]\nurl = \"tcp://h:1\"\n",
+       {"docker_hosts[1].name: duplicate name \"default\" (also docker_hosts[0])"}},
+      {"[[docker_hosts]]\nurl = \"tcp://h:2376\"\ntls_cert = \"/c\"\n",
+       {"docker_hosts[0].tls_key: tls_cert and tls_key must be set together", "line 1"}},
+      {"[[docker_hosts]]\nurl = \"tcp://h:2376\"\ntls_key = \"/k\"\n",
+       {"docker_hosts[0].tls_cert: tls_cert and tls_key must be set together"}},
+      {"[[docker_hosts]]\ntls_cert = \"/c\"\ntls_key = \"/k\"\n",
+       {"docker_hosts[0].tls_cert: only for tcp:// URLs", "unix:///var/run/docker.sock"}},
+      {"[[docker_hosts]]\ntls_ca = \"/ca\"\n", {"docker_hosts[0].tls_ca: only for tcp:// URLs"}},
+      {"[[docker_hosts]]\npublish_address = \"\"\n", {"docker_hosts[0].publish_address: must be an IPv4 or IPv6"}},
+      {"[[docker_hosts]]\nnetwork = \"-net\"\n", {"docker_hosts[0].network: must be a Docker network name"}},
+      {"[[docker_hosts]]\nnetwork = \"my net\"\n", {"docker_hosts[0].network: must be a Docker network name"}},
+      {"[[docker_hosts]]\nnetwork = \"a/b\"\n", {"docker_hosts[0].network: must be a Docker network name"}},
+  });
+}
+
+TEST(docker_hosts, bad_urls) {
+  for (const char* url : {"", "/var/run/docker.sock", "unix://", "unix:///", "unix://var/run/docker.sock",
+                          "unix:relative.sock", "UNIX:///var/run/docker.sock", "tcp://", "tcp://host", "tcp://host:",
+                          "tcp://:2376", "tcp://host:0", "tcp://host:65536", "tcp://host:23x6", "tcp://host:2376/",
+                          "tcp://host:2376/v1.41", "tcp://user@host:2376", "tcp://host:2376?x", "tcp://::1:2376",
+                          "tcp://[::1]", "tcp://[zz::1]:2376", "tcp://ho st:2376", "http://host:2376",
+                          "https://host:2376", "ssh://user@host", "npipe:////./pipe/docker_engine"}) {
+    SCOPED_TRACE(url);
+    EXPECT_TRUE(has(load_error(std::string("[[docker_hosts]]\nurl = \"") + url + "\"\n"), "docker_hosts[0].url: "));
+  }
+  EXPECT_TRUE(has(load_error("[[docker_hosts]]\nurl = \"tcp://h\"\n"), "expected tcp://host:port"));
+  EXPECT_TRUE(has(load_error("[[docker_hosts]]\nurl = \"unix://x\"\n"), "unix:///absolute"));
+}
+
+TEST(docker_hosts, bad_publish_addresses) {
+  for (const char* address : {"localhost", "127.0.0.1:80", "[::1]", "127.1", "256.0.0.1", "1.2.3.4.5", "01.2.3.4",
+                              "::1%lo", "fe80::1::2", " 127.0.0.1", "127.0.0.1/32"}) {
+    SCOPED_TRACE(address);
+    EXPECT_TRUE(has(load_error(std::string("[[docker_hosts]]\npublish_address = \"") + address + "\"\n"),
+                    "docker_hosts[0].publish_address: must be an IPv4 or IPv6 address"));
+  }
+}
+
 TEST(config_errors, toml_syntax_errors_give_the_line) {
   expect_errors({
       {"[server\nio_threads = 1\n", {"line 1", "invalid TOML"}},
@@ -687,6 +1143,54 @@ TEST(config_env, unknown_variable_is_an_error_naming_it) {
   EXPECT_TRUE(has(load_error("", {{"DESKGATE_DESKTOP_TYPES", "x"}}), "DESKGATE_DESKTOP_TYPES"));
 }
 
+TEST(config_env, new_desktops_and_local_keys) {
+  config cfg = load("[desktops]\nport_range_start = 100\n[local]\ngeometry = \"800x600\"\n",
+                    {{"DESKGATE_DESKTOPS_SCHEDULER_INTERVAL", "10s"},
+                     {"DESKGATE_DESKTOPS_RECONCILE_INTERVAL", "120"},
+                     {"DESKGATE_DESKTOPS_START_TIMEOUT", "2m"},
+                     {"DESKGATE_DESKTOPS_STOP_GRACE", "1s"},
+                     {"DESKGATE_DESKTOPS_PORT_RANGE_START", "40000"},
+                     {"DESKGATE_DESKTOPS_PORT_RANGE_END", "40010"},
+                     {"DESKGATE_DESKTOPS_REMOVE_UNKNOWN", "yes"},
+                     {"DESKGATE_LOCAL_XVNC", "/opt/tigervnc/bin/Xvnc"},
+                     {"DESKGATE_LOCAL_SESSION_COMMAND", "exec xterm"},
+                     {"DESKGATE_LOCAL_RUN_AS", "nobody"},
+                     {"DESKGATE_LOCAL_GEOMETRY", "1024x768"}});
+  EXPECT_EQ(cfg.desktops.scheduler_interval, 10s);
+  EXPECT_EQ(cfg.desktops.reconcile_interval, 2min);
+  EXPECT_EQ(cfg.desktops.start_timeout, 2min);
+  EXPECT_EQ(cfg.desktops.stop_grace, 1s);
+  EXPECT_EQ(cfg.desktops.port_range_start, 40000);
+  EXPECT_EQ(cfg.desktops.port_range_end, 40010);
+  EXPECT_TRUE(cfg.desktops.remove_unknown);
+  EXPECT_EQ(cfg.local.xvnc, "/opt/tigervnc/bin/Xvnc");
+  EXPECT_EQ(cfg.local.session_command, "exec xterm");
+  EXPECT_EQ(cfg.local.run_as, "nobody");
+  EXPECT_EQ(cfg.local.geometry, "1024x768");
+}
+
+TEST(config_env, port_range_is_checked_after_the_environment) {
+  // The variable alone is a fine port; only with the file's end does the range cross.
+  EXPECT_TRUE(has(load_error("[desktops]\nport_range_end = 7100\n", {{"DESKGATE_DESKTOPS_PORT_RANGE_START", "7200"}}),
+                  "desktops.port_range_start: must not be above desktops.port_range_end (7200 > 7100)"));
+  // Moving both at once is fine, although the start alone would pass the file's end.
+  config cfg = load("[desktops]\nport_range_start = 7000\nport_range_end = 7001\n",
+                    {{"DESKGATE_DESKTOPS_PORT_RANGE_START", "9000"}, {"DESKGATE_DESKTOPS_PORT_RANGE_END", "9100"}});
+  EXPECT_EQ(cfg.desktops.port_range_start, 9000);
+  EXPECT_EQ(cfg.desktops.port_range_end, 9100);
+}
+
+TEST(config_env, docker_hosts_are_file_only) {
+  for (const char* variable : {"DESKGATE_DOCKER_HOSTS", "DESKGATE_DOCKER_HOSTS_0_URL", "DESKGATE_DOCKER_HOSTS_URL"}) {
+    SCOPED_TRACE(variable);
+    EXPECT_TRUE(has(load_error("", {{variable, "tcp://h:1"}}),
+                    std::string(variable) + ": docker hosts can only be set in the configuration file"));
+  }
+  EXPECT_TRUE(has(load_error("", {{"DESKGATE_DESKTOP_TYPES_0_CPUS", "2"}}),
+                  "DESKGATE_DESKTOP_TYPES_0_CPUS: desktop types can only be set in the configuration file"));
+  EXPECT_TRUE(has(load_error("", {{"DESKGATE_DOCKER", "x"}}), "DESKGATE_DOCKER: no configuration key matches"));
+}
+
 TEST(config_env, malformed_values_name_the_variable_and_key) {
   struct bad {
     const char* variable;
@@ -705,7 +1209,18 @@ TEST(config_env, malformed_values_name_the_variable_and_key) {
                         bad{"DESKGATE_SERVER_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/40", "server.trusted_proxies"},
                         bad{"DESKGATE_SERVER_LISTEN", "nowhere", "server.listen"},
                         bad{"DESKGATE_SERVER_PUBLIC_URL", "https://x/y", "server.public_url"},
-                        bad{"DESKGATE_LOG_FORMAT", "yaml", "log.format"}}) {
+                        bad{"DESKGATE_LOG_FORMAT", "yaml", "log.format"},
+                        bad{"DESKGATE_DESKTOPS_SCHEDULER_INTERVAL", "0", "desktops.scheduler_interval"},
+                        bad{"DESKGATE_DESKTOPS_RECONCILE_INTERVAL", "often", "desktops.reconcile_interval"},
+                        bad{"DESKGATE_DESKTOPS_START_TIMEOUT", "0s", "desktops.start_timeout"},
+                        bad{"DESKGATE_DESKTOPS_STOP_GRACE", "-1", "desktops.stop_grace"},
+                        bad{"DESKGATE_DESKTOPS_PORT_RANGE_START", "0", "desktops.port_range_start"},
+                        bad{"DESKGATE_DESKTOPS_PORT_RANGE_END", "70000", "desktops.port_range_end"},
+                        bad{"DESKGATE_DESKTOPS_REMOVE_UNKNOWN", "sometimes", "desktops.remove_unknown"},
+                        bad{"DESKGATE_LOCAL_XVNC", "", "local.xvnc"},
+                        bad{"DESKGATE_LOCAL_SESSION_COMMAND", "", "local.session_command"},
+                        bad{"DESKGATE_LOCAL_RUN_AS", "root:root", "local.run_as"},
+                        bad{"DESKGATE_LOCAL_GEOMETRY", "huge", "local.geometry"}}) {
     SCOPED_TRACE(std::string(b.variable) + "=" + b.value);
     std::string message = load_error("", {{b.variable, b.value}});
     EXPECT_TRUE(has(message, b.variable));
@@ -745,7 +1260,7 @@ TEST(config_env, every_rendered_key_has_a_working_variable) {
     EXPECT_EQ(cfg, expected);
     ++keys;
   }
-  EXPECT_EQ(keys, 36);
+  EXPECT_EQ(keys, 47);
 }
 
 TEST(config_env, process_environment_collects_only_deskgate_variables) {
@@ -770,7 +1285,23 @@ TEST(config_render, embedded_default_round_trips) {
 
 TEST(config_render, customised_config_round_trips) {
   config cfg = load(full_file);
-  EXPECT_EQ(load(render_config(cfg)), cfg);
+  // full_file sets every key away from its default, the new ones included.
+  const config plain;
+  EXPECT_NE(cfg.desktops.scheduler_interval, plain.desktops.scheduler_interval);
+  EXPECT_NE(cfg.desktops.port_range_end, plain.desktops.port_range_end);
+  EXPECT_NE(cfg.desktops.remove_unknown, plain.desktops.remove_unknown);
+  EXPECT_NE(cfg.local.xvnc, plain.local.xvnc);
+  EXPECT_NE(cfg.local.geometry, plain.local.geometry);
+  ASSERT_EQ(cfg.docker_hosts.size(), 2u);
+  EXPECT_FALSE(cfg.docker_hosts[1].tls_key.empty());
+  EXPECT_FALSE(cfg.desktop_types[0].env.empty());
+  EXPECT_NE(cfg.desktop_types[0].start_timeout, 0s);
+  config again = load(render_config(cfg));
+  EXPECT_EQ(again.desktops, cfg.desktops);
+  EXPECT_EQ(again.local, cfg.local);
+  EXPECT_EQ(again.docker_hosts, cfg.docker_hosts);
+  EXPECT_EQ(again.desktop_types, cfg.desktop_types);
+  EXPECT_EQ(again, cfg);
 }
 
 TEST(config_render, awkward_strings_round_trip) {
@@ -800,6 +1331,35 @@ TEST(config_render, sections_and_keys_are_toml) {
   EXPECT_TRUE(has(text, "[[desktop_types]]\nslug = \"terminal\"\n"));
   EXPECT_TRUE(has(text, "io_threads = 2\n"));
   EXPECT_TRUE(has(text, "enabled = true\n"));
+}
+
+TEST(config_render, docker_hosts_are_rendered_as_an_array_of_tables) {
+  config cfg = load(full_file);
+  std::string text = render_config(cfg);
+  EXPECT_TRUE(has(text, "\n[[docker_hosts]]\nname = \"local-docker\"\nurl = \"unix:///run/podman/podman.sock\"\n"));
+  // Nothing in a docker host is secret: the key file's path is shown as it is.
+  EXPECT_TRUE(has(text, "tls_key = \"/etc/deskgate/key.pem\"\n"));
+  EXPECT_TRUE(has(text, "network = \"deskgate_desktops\"\n"));
+  EXPECT_TRUE(has(text, "[local]\nxvnc = \"/usr/bin/Xvnc\"\n"));
+  EXPECT_TRUE(has(text, "port_range_start = 20000\n"));
+  EXPECT_TRUE(has(text, "remove_unknown = true\n"));
+  EXPECT_TRUE(has(text, "env = [\"LANG=de_DE.UTF-8\", \"EMPTY=\", \"EQUALS=a=b\"]\n"));
+  EXPECT_TRUE(has(text, "start_timeout = \"3m\"\n"));
+  EXPECT_FALSE(has(render_config(embedded()), "docker_hosts"));
+  EXPECT_TRUE(has(render_config(embedded()), "start_timeout = \"0s\"\n"));  // the terminal type's
+  // Docker hosts come before the desktop types that refer to them.
+  EXPECT_LT(text.find("[[docker_hosts]]"), text.find("[[desktop_types]]"));
+}
+
+TEST(config_render, every_docker_host_and_type_key_is_rendered) {
+  std::string text = render_config(load(full_file));
+  for (const char* key : {"name", "url", "tls_ca", "tls_cert", "tls_key", "publish_address", "network",
+                          "backend_host", "http_port", "start_timeout", "cpus", "memory", "shm_size", "pids", "env",
+                          "secret_env", "scheduler_interval", "reconcile_interval", "stop_grace", "port_range_end",
+                          "session_command", "run_as", "geometry"}) {
+    SCOPED_TRACE(key);
+    EXPECT_TRUE(has(text, "\n" + std::string(key) + " = "));
+  }
 }
 
 TEST(config_render, no_desktop_types_renders_none) {

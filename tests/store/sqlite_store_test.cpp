@@ -5,8 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "store_test_support.hpp"
 
 namespace deskgate {
 namespace {
@@ -23,55 +22,8 @@ namespace {
 using testing::HasSubstr;
 using testing::Not;
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = "/tmp/deskgate-store-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() { std::filesystem::remove_all(path_); }
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-// The first column of every row of `sql`, as text, read straight from the file behind the store's back.
-std::vector<std::string> query_file(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::vector<std::string> values;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    values.emplace_back(text != nullptr ? text : "NULL");
-  }
-  EXPECT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return values;
-}
-
 std::vector<std::string> tables_of(const std::string& path) {
   return query_file(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-}
-
-// The deskgate::error that `action` throws; fails the test when it throws none.
-template <class Action>
-error error_from(Action action) {
-  try {
-    action();
-  } catch (const error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no deskgate::error thrown";
-  return error{errc::internal, "none thrown"};
 }
 
 new_user user_named(std::string username, role r = role::student) {

@@ -1,8 +1,15 @@
 #include "support/test_app.hpp"
 
+#include "desktops/desktop_manager.hpp"
+
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
 #include <cstdlib>
+#include <thread>
 
 namespace deskgate::testing {
 
@@ -10,9 +17,26 @@ temp_dir::temp_dir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "deskgate-test-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
+  // Local desktops run as an unprivileged account that must reach their folders inside.
+  std::filesystem::permissions(path_, std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
+                               std::filesystem::perm_options::add);
 }
 
 temp_dir::~temp_dir() {
+  // Desktops a failed test left behind must not outlive it: Xvnc names the folder on its command line,
+  // session processes in their environment (HOME).
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    for (const char* file : {"cmdline", "environ"}) {
+      std::ifstream in(entry.path() / file);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.find(path_.string()) != std::string::npos) {
+        ::kill(std::stoi(name), SIGKILL);
+        break;
+      }
+    }
+  }
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
@@ -31,9 +55,34 @@ test_app::test_app(const std::string& extra_toml, std::shared_ptr<manual_clock> 
 
 test_app::~test_app() { stop(); }
 
+nlohmann::json test_app::wait_for_state(const signed_in& who, const std::string& desktop_id, const std::string& state,
+                                        std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto a = request("GET", "/api/desktops/" + desktop_id, &who);
+    if (a.status != 200) return nlohmann::json{{"status", a.status}};
+    last = nlohmann::json::parse(a.body)["desktop"];
+    if (last["state"] == state) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "desktop " << desktop_id << " did not reach " << state << "; last seen: " << last.dump();
+  return last;
+}
+
+std::string test_app::start_desktop(const signed_in& who, const std::string& type) {
+  auto a = post_json("/api/desktops", {{"type", type}}, &who);
+  EXPECT_EQ(a.status, 202) << a.body;
+  auto body = nlohmann::json::parse(a.body, nullptr, false);
+  return body.is_object() && body.contains("desktop") ? body["desktop"]["id"].get<std::string>() : "";
+}
+
 void test_app::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // A real gateway leaves desktops running for the next start to adopt; a test cleans up after itself.
+  for (const auto& d : app_->db().list_desktops()) app_->desktops().remove(d.id);
+  app_->desktops().wait_idle();
   app_->shutdown();
   app_->wait();
 }

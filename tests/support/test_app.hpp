@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -55,6 +56,12 @@ class test_app {
   signed_in add_user(const std::string& username, const std::string& role, const std::string& password = "correct horse 1");
 
   void stop();
+
+  // Polls GET /api/desktops/{id} until the desktop is in `state`; returns the last answer's desktop.
+  nlohmann::json wait_for_state(const signed_in& who, const std::string& desktop_id, const std::string& state,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts a desktop of `type` through the API; returns its id (the test fails if that is refused).
+  std::string start_desktop(const signed_in& who, const std::string& type);
 
  private:
   temp_dir dir_;

@@ -1,6 +1,7 @@
 // The SQLite implementation of the store: the embedded default. A few connections in a pool (WAL lets
 // readers run beside the one writer), every value passed as a bound parameter, writes that belong
-// together in BEGIN IMMEDIATE transactions. sqlite3.h stays out of this header on purpose.
+// together in BEGIN IMMEDIATE transactions. sqlite3.h stays out of this header on purpose: the internals
+// live in sqlite_db.hpp, the methods in sqlite_store.cpp (migrator, accounts) and sqlite_desktops.cpp.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,10 @@
 #include "store/store.hpp"
 
 namespace deskgate {
+
+namespace sqlite {
+class connection_pool;
+}
 
 class sqlite_store final : public store {
  public:
@@ -49,13 +54,57 @@ class sqlite_store final : public store {
   void append_audit(const audit_entry& e) override;
   std::vector<audit_entry> list_audit(int limit, std::int64_t before_id = 0) override;
 
+  // Desktop types: created_at/updated_at come from the store's clock. delete_desktop_type of an unknown id
+  // does nothing; while desktops of the type exist it throws errc::conflict and deletes nothing.
+  desktop_type create_desktop_type(const desktop_type& t) override;
+  void update_desktop_type(const desktop_type& t) override;
+  std::optional<desktop_type> find_desktop_type(std::int64_t id) override;
+  std::optional<desktop_type> find_desktop_type_by_slug(std::string_view slug) override;
+  std::vector<desktop_type> list_desktop_types() override;
+  void delete_desktop_type(std::int64_t id) override;
+  std::vector<desktop_type> list_desktop_types_for(std::int64_t user_id) override;
+
+  // set_group_members throws errc::not_found for an unknown group and errc::conflict for an unknown user
+  // (then nothing changes). An assignment with `created_at == 0` is stamped with the store's clock.
+  group upsert_group(std::string_view external_id, std::string_view name) override;
+  void set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) override;
+  assignment create_assignment(const assignment& a) override;
+  void delete_assignment(std::int64_t id) override;
+
+  // A desktop with `created_at == 0` is stamped with the store's clock. update_desktop throws
+  // errc::not_found for an unknown id; delete_desktop of an unknown id does nothing.
+  desktop create_desktop(const desktop& d) override;
+  std::optional<desktop> find_desktop(std::int64_t id) override;
+  std::optional<desktop> find_desktop_by_public_id(std::string_view public_id) override;
+  std::optional<desktop> find_desktop_of(std::int64_t user_id, std::int64_t desktop_type_id) override;
+  std::vector<desktop> list_desktops() override;
+  std::vector<desktop> list_desktops_of(std::int64_t user_id) override;
+  bool transition_desktop(std::int64_t id, std::vector<desktop_state> from, desktop_state to,
+                          const desktop_changes& changes = {}) override;
+  // The counts include the desktop being moved whenever its current state is active, so moving an
+  // active desktop to another active state is refused at the limit. Callers use it for stopped/error ->
+  // creating, where the desktop is not active and so not counted.
+  bool transition_desktop_within_limits(std::int64_t id, std::vector<desktop_state> from, desktop_state to,
+                                        int max_per_user, int max_total) override;
+  void update_desktop(std::int64_t id, const desktop_changes& changes) override;
+  void delete_desktop(std::int64_t id) override;
+  std::int64_t count_active_desktops(std::optional<std::int64_t> user_id) override;
+
+  // `usable` runs with no connection borrowed and no transaction open (it may bind sockets, and may even
+  // call this store). A desktop that already holds a port on `backend_host` gets that port back, even if
+  // it lies outside [first, last]; port 0 is never allocated.
+  std::optional<std::uint16_t> allocate_port(std::string_view backend_host, std::uint16_t first, std::uint16_t last,
+                                             std::int64_t desktop_id,
+                                             const std::function<bool(std::uint16_t)>& usable) override;
+  // The lowest port the desktop holds on any host.
+  std::optional<std::uint16_t> port_of(std::int64_t desktop_id) override;
+  void release_ports(std::int64_t desktop_id) override;
+
   std::optional<std::string> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, std::string_view value) override;
 
  private:
-  class connection_pool;
-
-  std::unique_ptr<connection_pool> pool_;
+  std::unique_ptr<sqlite::connection_pool> pool_;
   const clock& clock_;
 };
 

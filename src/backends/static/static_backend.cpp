@@ -1,0 +1,17 @@
+#include "backends/static/static_backend.hpp"
+
+#include "core/error.hpp"
+
+namespace deskgate {
+
+started_instance static_backend::start(const desktop_spec& spec, const std::string&) {
+  if (spec.type.backend_host.empty() || spec.type.port == 0) {
+    throw error(errc::internal, "desktop type " + spec.type.slug + " has no host and port configured");
+  }
+  endpoint where;
+  where.host = spec.type.backend_host;
+  where.port = spec.type.port;
+  return {"static:" + spec.type.slug, where};
+}
+
+}  // namespace deskgate
