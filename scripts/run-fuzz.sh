@@ -6,7 +6,7 @@ build_dir=${1:?usage: run-fuzz.sh BUILD_DIR SECONDS}
 seconds=${2:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-for target in request; do
+for target in request rfb; do
   corpus="$build_dir/corpus/$target"
   mkdir -p "$corpus"
   cp -n "$root/fuzz/corpus/$target"/* "$corpus"/ 2>/dev/null || true

@@ -71,6 +71,7 @@ http::response login(services& s, http::context& ctx) {
 
 http::response logout(services& s, http::context& ctx) {
   s.sessions.destroy(ctx.req);
+  s.relays.close_session(ctx.user->session_id, close_session_ended, "You signed out.");
   record_audit(s, ctx, {"auth.logout", "user:" + std::to_string(ctx.user->user_id)});
   auto res = http::response::no_content();
   res.headers.add("Set-Cookie", s.sessions.clear_cookie_header());

@@ -9,6 +9,8 @@ http::router make_router(services& s) {
   add_admin_user_routes(r, s);
   add_desktop_type_routes(r, s);
   add_desktop_routes(r, s);
+  add_gateway_routes(r, s);
+  add_diagnostics_routes(r, s);
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "desktops/desktop_manager.hpp"
+#include "gateway/relay_registry.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "store/store.hpp"
@@ -20,6 +21,7 @@ struct services {
   auth::login_throttle& throttle;
   http::metrics& stats;
   desktop_manager& desktops;
+  relay_registry& relays;
 };
 
 // A route handler as a plain function of the services and the request context.
@@ -36,5 +38,7 @@ void add_auth_routes(http::router& r, services& s);
 void add_admin_user_routes(http::router& r, services& s);
 void add_desktop_routes(http::router& r, services& s);
 void add_desktop_type_routes(http::router& r, services& s);
+void add_gateway_routes(http::router& r, services& s);
+void add_diagnostics_routes(http::router& r, services& s);
 
 }  // namespace deskgate::api

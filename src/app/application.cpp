@@ -11,10 +11,12 @@
 #include "desktops/desktop_type_rules.hpp"
 #include "desktops/event_bus.hpp"
 #include "desktops/readiness.hpp"
+#include "gateway/relay_registry.hpp"
 #include "http/dispatcher.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
+#include "relay/relay_session.hpp"
 #include "store/store.hpp"
 
 namespace deskgate {
@@ -89,11 +91,44 @@ struct application::impl {
                  cfg.auth.local.failure_window.count()),
         backends(make_backends(cfg)),
         desktops(*db, *this->clk, *backends, events, manager_settings_from(cfg), desktop_readiness_probe()),
-        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops},
+        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays},
         dispatch(api::make_router(services), sessions, http::static_files(cfg.server.web_root),
                  cfg.server.public_origin),
         server(
-            server_options_from(cfg), [this](const http::request& r) { return dispatch.handle(r); }, stats) {}
+            with_upgrades(server_options_from(cfg)), [this](const http::request& r) { return dispatch.handle(r); },
+            stats),
+        // A desktop that stops takes its viewers with it.
+        desktop_watch(events.subscribe([this](const desktop_event& e) {
+          if (e.removed || e.state == desktop_state::stopping || e.state == desktop_state::stopped ||
+              e.state == desktop_state::error) {
+            relays.close_desktop(e.public_id, close_desktop_stopped, "The desktop was stopped.");
+          }
+        })) {}
+
+  // Relays: options from [gateway]; browser input marks the desktop (and the session) as in use, written
+  // on the worker pool since the relay calls from an I/O thread.
+  http::server_options with_upgrades(http::server_options o) {
+    auto options = std::make_shared<relay_options>();
+    options->ping_interval = cfg.gateway.ping_interval;
+    options->handshake_timeout = cfg.gateway.handshake_timeout;
+    options->max_message_bytes = cfg.gateway.max_message_bytes;
+    auto hooks = std::make_shared<relay_events>();
+    hooks->on_activity = [this](const relay_target& t) {
+      server.post_blocking([this, desktop_id = t.desktop_id, session_id = t.session_id] {
+        desktops.record_activity(desktop_id);
+        sessions.touch(session_id);
+      });
+    };
+    hooks->on_close = [this](const relay_target&, std::uint64_t to_browser, std::uint64_t to_desktop,
+                             std::chrono::milliseconds lived, const std::string&) {
+      stats.relay_closed(to_browser, to_desktop, std::chrono::duration<double>(lived).count());
+    };
+    o.upgrades = {options, hooks, [this](std::shared_ptr<relay_handle> relay) {
+                    stats.relay_opened();
+                    relays.add(std::move(relay));
+                  }};
+    return o;
+  }
 
   void start_scheduled_tasks() {
     tasks.push_back(std::make_unique<periodic_task>("session purge", session_purge_interval, [this] {
@@ -107,6 +142,9 @@ struct application::impl {
     }));
     tasks.push_back(std::make_unique<periodic_task>("desktop reconciliation", cfg.desktops.reconcile_interval,
                                                     [this] { desktops.reconcile(); }));
+    tasks.push_back(std::make_unique<periodic_task>(
+        "relay session check", cfg.gateway.session_recheck_interval,
+        [this] { relays.recheck_sessions([this](std::int64_t sid) { return sessions.still_valid(sid); }); }));
   }
 
   config cfg;
@@ -118,9 +156,11 @@ struct application::impl {
   event_bus events;
   std::unique_ptr<backend_registry> backends;
   desktop_manager desktops;
+  relay_registry relays;
   api::services services;
   http::dispatcher dispatch;
   http::server server;
+  event_bus::subscription desktop_watch;
   std::optional<auth::bootstrap_admin> bootstrap;
   std::vector<std::unique_ptr<periodic_task>> tasks;
   bool started = false;
@@ -160,6 +200,8 @@ std::uint16_t application::port() const { return impl_->server.port(); }
 
 void application::shutdown() {
   for (auto& task : impl_->tasks) task->stop();
+  // Desktops keep running; viewers reconnect to the next gateway (or this one after its restart).
+  impl_->relays.close_all(close_going_away, "The server is restarting.");
   impl_->server.shutdown(impl_->cfg.server.shutdown_grace_ms);
 }
 

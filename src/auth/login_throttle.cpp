@@ -3,16 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace deskgate::auth {
-namespace {
-
-std::string user_key(std::string_view username) {
-  std::string key(username);
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-  return key;
-}
-
-}  // namespace
 
 login_throttle::login_throttle(const clock& clk, int max_per_user, int max_per_address, std::int64_t window_seconds)
     : clock_(clk), max_per_user_(max_per_user), max_per_address_(max_per_address), window_(window_seconds) {}
@@ -30,20 +23,20 @@ std::int64_t login_throttle::retry_after(std::string_view username, std::string_
   std::lock_guard lock(mutex_);
   auto now = clock_.now();
   prune(now);
-  return std::max(wait_for(by_user_, user_key(username), max_per_user_, now),
+  return std::max(wait_for(by_user_, to_lower(username), max_per_user_, now),
                   wait_for(by_address_, std::string(address), max_per_address_, now));
 }
 
 void login_throttle::record_failure(std::string_view username, std::string_view address) {
   std::lock_guard lock(mutex_);
   auto now = clock_.now();
-  by_user_[user_key(username)].push_back(now);
+  by_user_[to_lower(username)].push_back(now);
   by_address_[std::string(address)].push_back(now);
 }
 
 void login_throttle::record_success(std::string_view username) {
   std::lock_guard lock(mutex_);
-  by_user_.erase(user_key(username));
+  by_user_.erase(to_lower(username));
 }
 
 // Drops keys whose failures all aged out, at most once a minute, so memory stays bounded by the

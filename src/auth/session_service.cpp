@@ -69,6 +69,17 @@ std::optional<http::principal> session_service::authenticate(const http::request
   return http::principal{u->id, u->username, u->display_name, u->user_role, s->id, s->csrf_token, s->expires_at};
 }
 
+bool session_service::still_valid(std::int64_t session_id) {
+  auto s = db_.find_session_by_id(session_id);
+  if (!s) return false;
+  auto now = clock_.now();
+  if (s->expires_at <= now || s->last_seen_at + settings_.idle_timeout_seconds <= now) return false;
+  auto u = db_.find_user(s->user_id);
+  return u && !u->disabled;
+}
+
+void session_service::touch(std::int64_t session_id) { db_.touch_session(session_id, clock_.now()); }
+
 void session_service::destroy(const http::request& req) {
   auto token = http::find_cookie(req.headers.get("Cookie"), cookie_name);
   if (!token || !plausible_token(*token)) return;

@@ -36,6 +36,11 @@ class session_service final : public http::authenticator {
   std::optional<http::principal> authenticate(const http::request& req) override;
   // Ends the session named by the request's cookie, if any.
   void destroy(const http::request& req);
+  // Whether a session (by id) is still live: not expired, its user enabled. For connections that outlive
+  // the request that opened them (desktop relays), re-checked periodically.
+  bool still_valid(std::int64_t session_id);
+  // Use of a desktop counts as use of the session that opened it.
+  void touch(std::int64_t session_id);
 
   std::string set_cookie_header(const std::string& token) const;
   std::string clear_cookie_header() const;

@@ -1,10 +1,11 @@
 #include "cli/cli.hpp"
+#include "cli/doctor.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -186,13 +187,17 @@ int run(int argc, char** argv) {
   user->fallthrough();
   auto* add = user->add_subcommand("add", "Create a local account");
   add->add_option("name", o.username, "Username")->required();
-  add->add_option("--role", o.role_name, "admin, teacher or student")->check(CLI::IsMember({"admin", "teacher", "student"}));
+  add->add_option("--role", o.role_name, "admin, teacher or student")
+      ->check(CLI::IsMember({"admin", "teacher", "student"}));
   add->add_option("--display-name", o.display_name, "Name shown in the UI");
   add->add_flag("--password-stdin", o.password_stdin, "Read the password from standard input");
   auto* passwd = user->add_subcommand("passwd", "Set a local account's password");
   passwd->add_option("name", o.username, "Username")->required();
   passwd->add_flag("--password-stdin", o.password_stdin, "Read the password from standard input");
   auto* list = user->add_subcommand("list", "List accounts");
+  doctor_options doctor_opts;
+  int doctor_seconds = 15;
+  auto* doctor = add_doctor_subcommand(app, doctor_opts, doctor_seconds);
 
   try {
     app.parse(argc, argv);
@@ -207,6 +212,10 @@ int run(int argc, char** argv) {
     if (add->parsed()) return cmd_user_add(o);
     if (passwd->parsed()) return cmd_user_passwd(o);
     if (list->parsed()) return cmd_user_list(o);
+    if (doctor->parsed()) {
+      doctor_opts.timeout = std::chrono::seconds(doctor_seconds);
+      return run_doctor(doctor_opts, std::cout, std::cerr);
+    }
   } catch (const config_error& e) {
     std::cerr << "deskgate: configuration error: " << e.what() << "\n";
     return 2;

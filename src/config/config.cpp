@@ -415,6 +415,14 @@ const key_spec<config> config_keys[] = {
     {.name = "desktops.port_range_end", .field = [](config& c) -> auto& { return c.desktops.port_range_end; }, .min = 1},
     {.name = "desktops.remove_unknown", .field = [](config& c) -> auto& { return c.desktops.remove_unknown; }},
 
+    {.name = "gateway.ping_interval", .field = [](config& c) -> auto& { return c.gateway.ping_interval; }},
+    {.name = "gateway.handshake_timeout", .field = [](config& c) -> auto& { return c.gateway.handshake_timeout; }},
+    {.name = "gateway.max_message_bytes",
+     .field = [](config& c) -> auto& { return c.gateway.max_message_bytes; },
+     .min = 1024},
+    {.name = "gateway.session_recheck_interval",
+     .field = [](config& c) -> auto& { return c.gateway.session_recheck_interval; }},
+
     {.name = "local.xvnc", .field = [](config& c) -> auto& { return c.local.xvnc; }, .check = check_not_empty},
     {.name = "local.session_command",
      .field = [](config& c) -> auto& { return c.local.session_command; },

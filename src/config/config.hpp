@@ -114,6 +114,16 @@ struct desktops_config {
   bool operator==(const desktops_config&) const = default;
 };
 
+// The WebSocket gateway: how relays to desktops behave.
+struct gateway_config {
+  milliseconds ping_interval{25'000};      // keepalive pings; proxies drop silent tunnels after 60 s
+  milliseconds handshake_timeout{10'000};  // upstream connect + RFB/WebSocket handshakes + the browser's
+  std::size_t max_message_bytes = 16 * 1024 * 1024;  // larger browser messages close the relay (1009)
+  seconds session_recheck_interval{60};    // how often open relays check their session still exists
+
+  bool operator==(const gateway_config&) const = default;
+};
+
 // The local backend: Xvnc and a session command as local processes.
 struct local_backend_config {
   std::string xvnc = "Xvnc";  // a path, or a name looked up in PATH
@@ -175,6 +185,7 @@ struct config {
   auth_config auth;
   log_config log;
   desktops_config desktops;
+  gateway_config gateway;
   local_backend_config local;
   std::vector<docker_host_config> docker_hosts;
   std::vector<desktop_type_config> desktop_types;

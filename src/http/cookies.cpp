@@ -1,15 +1,8 @@
 #include "http/cookies.hpp"
 
+#include "core/text.hpp"
+
 namespace deskgate::http {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::optional<std::string> find_cookie(std::string_view cookie_header, std::string_view name) {
   while (!cookie_header.empty()) {

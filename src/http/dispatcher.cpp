@@ -4,17 +4,12 @@
 #include <cctype>
 
 #include "core/crypto.hpp"
+#include "core/text.hpp"
 #include "http/errors.hpp"
 #include "log/log.hpp"
 
 namespace deskgate::http {
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string allow_header(const std::vector<method>& allowed) {
   std::string out;
@@ -28,11 +23,15 @@ std::string allow_header(const std::vector<method>& allowed) {
 }  // namespace
 
 dispatcher::dispatcher(router routes, authenticator& auth, static_files files, std::string public_origin)
-    : routes_(std::move(routes)), auth_(auth), files_(std::move(files)), public_origin_(lowercase(public_origin)) {}
+    : routes_(std::move(routes)), auth_(auth), files_(std::move(files)), public_origin_(to_lower(public_origin)) {}
+
+bool origin_matches(const request& req, std::string_view origin, std::string_view public_origin) {
+  std::string o = to_lower(origin);
+  return o == to_lower(public_origin) || (!req.host.empty() && o == to_lower(req.scheme + "://" + req.host));
+}
 
 bool dispatcher::origin_allowed(const request& req, std::string_view origin) const {
-  std::string o = lowercase(origin);
-  return o == public_origin_ || (!req.host.empty() && o == lowercase(req.scheme + "://" + req.host));
+  return origin_matches(req, origin, public_origin_);
 }
 
 outcome dispatcher::handle(const request& req) const {
@@ -104,6 +103,7 @@ void dispatcher::run(const request& req, outcome& out) const {
 
   out.res = r.fn(ctx);
   if (ctx.acting_user_id) out.user_id = ctx.acting_user_id;
+  out.upgrade = std::move(ctx.upgrade);
 }
 
 }  // namespace deskgate::http

@@ -3,12 +3,14 @@
 // for every route. Runs on the worker pool (authentication reads the store).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
+#include "relay/relay_target.hpp"
 
 namespace deskgate::http {
 
@@ -23,7 +25,13 @@ struct outcome {
   response res;
   std::string route;  // the matched pattern, or "static"/"unmatched", for metrics and logs
   std::optional<std::int64_t> user_id;
+  // Set when the request is an authorized WebSocket upgrade: the server hands the connection to the relay.
+  std::shared_ptr<const relay_target> upgrade;
 };
+
+// Whether an Origin header value is acceptable: the public URL's origin, or the origin the request was
+// addressed to (Host, or a trusted proxy's X-Forwarded-Proto/Host).
+bool origin_matches(const request& req, std::string_view origin, std::string_view public_origin);
 
 class dispatcher {
  public:

@@ -32,6 +32,15 @@ void metrics::record_request(std::string_view route, std::string_view method, in
   h.sum += seconds;
 }
 
+void metrics::relay_closed(std::uint64_t to_browser, std::uint64_t to_desktop, double seconds) {
+  --open_relays_;
+  std::lock_guard lock(mutex_);
+  ++relays_closed_;
+  relay_bytes_to_browser_ += to_browser;
+  relay_bytes_to_desktop_ += to_desktop;
+  relay_seconds_ += seconds;
+}
+
 void metrics::count_refusal(std::string_view reason) {
   std::lock_guard lock(mutex_);
   ++refusals_[std::string(reason)];
@@ -55,8 +64,8 @@ std::string metrics::render() const {
       out += fmt::format("deskgate_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", label,
                          buckets[i], h.counts[i]);
     }
-    out += fmt::format("deskgate_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", label,
-                       h.total);
+    out +=
+        fmt::format("deskgate_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", label, h.total);
     out += fmt::format("deskgate_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", label, h.sum);
     out += fmt::format("deskgate_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", label, h.total);
   }
@@ -71,6 +80,19 @@ std::string metrics::render() const {
   out += "# HELP deskgate_http_connections_total Client connections accepted since start.\n";
   out += "# TYPE deskgate_http_connections_total counter\n";
   out += fmt::format("deskgate_http_connections_total {}\n", accepted_connections_.load());
+  out += "# HELP deskgate_relays_open Desktop WebSocket relays open now.\n";
+  out += "# TYPE deskgate_relays_open gauge\n";
+  out += fmt::format("deskgate_relays_open {}\n", open_relays_.load());
+  out += "# HELP deskgate_relays_closed_total Desktop relays that ended.\n";
+  out += "# TYPE deskgate_relays_closed_total counter\n";
+  out += fmt::format("deskgate_relays_closed_total {}\n", relays_closed_);
+  out += "# HELP deskgate_relay_bytes_total Bytes relayed, by direction (of relays that ended).\n";
+  out += "# TYPE deskgate_relay_bytes_total counter\n";
+  out += fmt::format("deskgate_relay_bytes_total{{direction=\"to_browser\"}} {}\n", relay_bytes_to_browser_);
+  out += fmt::format("deskgate_relay_bytes_total{{direction=\"to_desktop\"}} {}\n", relay_bytes_to_desktop_);
+  out += "# HELP deskgate_relay_seconds_total Lifetime of relays that ended, summed.\n";
+  out += "# TYPE deskgate_relay_seconds_total counter\n";
+  out += fmt::format("deskgate_relay_seconds_total {}\n", relay_seconds_);
   return out;
 }
 

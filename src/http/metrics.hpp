@@ -22,6 +22,10 @@ class metrics {
   // Refusals before a request reaches a route: "max_connections", "header_too_large", "bad_request", ...
   void count_refusal(std::string_view reason);
 
+  // Desktop relays: opened, and closed with the bytes carried each way and how long they lived.
+  void relay_opened() { ++open_relays_; }
+  void relay_closed(std::uint64_t to_browser, std::uint64_t to_desktop, double seconds);
+
   std::int64_t open_connections() const { return open_connections_.load(); }
   std::string render() const;
 
@@ -41,6 +45,11 @@ class metrics {
   std::map<std::string, std::uint64_t> refusals_;
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::uint64_t> accepted_connections_{0};
+  std::atomic<std::int64_t> open_relays_{0};
+  std::uint64_t relays_closed_ = 0;
+  std::uint64_t relay_bytes_to_browser_ = 0;
+  std::uint64_t relay_bytes_to_desktop_ = 0;
+  double relay_seconds_ = 0;
 };
 
 }  // namespace deskgate::http

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "http/message.hpp"
+#include "relay/relay_target.hpp"
 #include "store/store.hpp"
 
 namespace deskgate::http {
@@ -48,6 +50,8 @@ struct context {
   std::optional<principal> user;
   // Set by handlers that change who is signed in (login/logout), for the request log.
   std::optional<std::int64_t> acting_user_id;
+  // Set by WebSocket routes that authorized an upgrade (their response is then not sent).
+  std::shared_ptr<const relay_target> upgrade;
 };
 
 using handler = std::function<response(context&)>;

@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -24,11 +25,13 @@
 #include "http/beast_request.hpp"
 #include "http/errors.hpp"
 #include "log/log.hpp"
+#include "relay/relay_session.hpp"
 
 namespace deskgate::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 
@@ -207,6 +210,9 @@ class connection : public std::enable_shared_from_this<connection> {
   void handle_request() {
     busy_ = true;
     auto started = steady::now();
+    // An upgrade request is kept as Beast parsed it: the relay answers it with 101 after authorization.
+    std::optional<bhttp::request<bhttp::string_body>> upgrade_request;
+    if (websocket::is_upgrade(parser_->get())) upgrade_request = parser_->get();
     auto converted =
         from_beast(parser_->release(), peer_, srv_.opts.trusted_proxies, [this] { return srv_.next_request_id(); });
     request_log entry{converted.req.method_text,
@@ -223,16 +229,32 @@ class connection : public std::enable_shared_from_this<connection> {
     }
 
     // The guard keeps the io_context running while no socket operation is pending on this connection.
-    asio::post(srv_.workers, [self = shared_from_this(), req = std::move(converted.req), entry = std::move(entry),
-                              guard = asio::make_work_guard(srv_.ioc)]() mutable {
-      outcome out = self->srv_.handler(req);
-      entry.route = std::move(out.route);
-      entry.user_id = out.user_id;
-      asio::post(self->stream_.get_executor(),
-                 [self, keep_alive = req.keep_alive, res = std::move(out.res), entry = std::move(entry)]() mutable {
-                   self->write(std::move(res), keep_alive, std::move(entry));
-                 });
-    });
+    asio::post(srv_.workers,
+               [self = shared_from_this(), req = std::move(converted.req), entry = std::move(entry),
+                upgrade_request = std::move(upgrade_request), guard = asio::make_work_guard(srv_.ioc)]() mutable {
+                 outcome out = self->srv_.handler(req);
+                 entry.route = std::move(out.route);
+                 entry.user_id = out.user_id;
+                 asio::post(self->stream_.get_executor(),
+                            [self, keep_alive = req.keep_alive, out = std::move(out), entry = std::move(entry),
+                             upgrade_request = std::move(upgrade_request)]() mutable {
+                              if (out.upgrade && upgrade_request && self->srv_.opts.upgrades.options) {
+                                return self->hand_over(std::move(*upgrade_request), *out.upgrade, std::move(entry));
+                              }
+                              self->write(std::move(out.res), keep_alive, std::move(entry));
+                            });
+               });
+  }
+
+  // The connection becomes a relay: the stream and the upgrade request move into it; this object ends.
+  void hand_over(bhttp::request<bhttp::string_body> upgrade_request, relay_target target, request_log entry) {
+    log_request(entry, 101, 0);
+    handed_over_ = true;
+    stream_.expires_never();
+    const auto& support = srv_.opts.upgrades;
+    auto handle = start_relay(std::move(stream_), std::move(upgrade_request), std::move(target), *support.options,
+                              support.events ? *support.events : relay_events{});
+    if (support.on_started) support.on_started(std::move(handle));
   }
 
   // Writes one answer; `entry` is absent for refusals of requests that were never read completely.
@@ -283,6 +305,7 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void close() {
+    if (handed_over_) return;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.close();
@@ -294,8 +317,9 @@ class connection : public std::enable_shared_from_this<connection> {
   server::impl& srv_;
   std::uint64_t id_;
   std::string peer_;
-  bool busy_ = false;     // a request is being handled or its answer written
-  bool closing_ = false;  // close after the current answer
+  bool busy_ = false;         // a request is being handled or its answer written
+  bool closing_ = false;      // close after the current answer
+  bool handed_over_ = false;  // the stream now belongs to a relay
 };
 
 // Over max_connections: a short 503 and close, without reading the request.

@@ -14,7 +14,21 @@
 #include "http/dispatcher.hpp"
 #include "http/metrics.hpp"
 
+namespace deskgate {
+class relay_handle;
+struct relay_options;
+struct relay_events;
+}  // namespace deskgate
+
 namespace deskgate::http {
+
+// What the server does with authorized WebSocket upgrades: starts a relay with these options and events
+// and reports its handle (the gateway keeps a registry to close relays when desktops stop or users leave).
+struct upgrade_support {
+  std::shared_ptr<const relay_options> options;
+  std::shared_ptr<const relay_events> events;
+  std::function<void(std::shared_ptr<relay_handle>)> on_started;
+};
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -28,6 +42,7 @@ struct server_options {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds keepalive_timeout{60'000};
   std::vector<cidr> trusted_proxies;
+  upgrade_support upgrades;  // empty: upgrade routes answer, but nothing is relayed
 };
 
 // Called on a worker thread with a complete request; returns the answer.

@@ -177,6 +177,7 @@ class store {
   // Sessions.
   virtual session create_session(const session& s) = 0;  // id filled in on return
   virtual std::optional<session> find_session(std::string_view token_hash) = 0;
+  virtual std::optional<session> find_session_by_id(std::int64_t id) = 0;
   virtual void touch_session(std::int64_t id, std::int64_t last_seen_at) = 0;
   virtual void delete_session(std::int64_t id) = 0;
   virtual int delete_sessions_of_user(std::int64_t user_id) = 0;

@@ -340,6 +340,12 @@ port_range_start = 20000
 port_range_end = 20099
 remove_unknown = true
 
+[gateway]
+ping_interval = "20s"
+handshake_timeout = "5s"
+max_message_bytes = 4096
+session_recheck_interval = "2m"
+
 [local]
 xvnc = "/usr/bin/Xvnc"
 session_command = "startxfce4"
@@ -1260,7 +1266,7 @@ TEST(config_env, every_rendered_key_has_a_working_variable) {
     EXPECT_EQ(cfg, expected);
     ++keys;
   }
-  EXPECT_EQ(keys, 47);
+  EXPECT_EQ(keys, 51);
 }
 
 TEST(config_env, process_environment_collects_only_deskgate_variables) {
@@ -1291,6 +1297,7 @@ TEST(config_render, customised_config_round_trips) {
   EXPECT_NE(cfg.desktops.port_range_end, plain.desktops.port_range_end);
   EXPECT_NE(cfg.desktops.remove_unknown, plain.desktops.remove_unknown);
   EXPECT_NE(cfg.local.xvnc, plain.local.xvnc);
+  EXPECT_NE(cfg.gateway, plain.gateway);
   EXPECT_NE(cfg.local.geometry, plain.local.geometry);
   ASSERT_EQ(cfg.docker_hosts.size(), 2u);
   EXPECT_FALSE(cfg.docker_hosts[1].tls_key.empty());

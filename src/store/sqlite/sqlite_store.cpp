@@ -250,6 +250,12 @@ std::optional<session> sqlite_store::find_session(std::string_view token_hash) {
   return single_row(st.bind(token_hash), read_session);
 }
 
+std::optional<session> sqlite_store::find_session_by_id(std::int64_t id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(session_columns, "sessions WHERE id = ?"));
+  return single_row(st.bind(id), read_session);
+}
+
 void sqlite_store::touch_session(std::int64_t id, std::int64_t last_seen_at) {
   // MAX: concurrent requests of one session may finish out of order; last seen never moves backwards.
   const auto conn = pool_->borrow();

@@ -45,6 +45,7 @@ class sqlite_store final : public store {
 
   session create_session(const session& s) override;
   std::optional<session> find_session(std::string_view token_hash) override;
+  std::optional<session> find_session_by_id(std::int64_t id) override;
   void touch_session(std::int64_t id, std::int64_t last_seen_at) override;
   void delete_session(std::int64_t id) override;
   int delete_sessions_of_user(std::int64_t user_id) override;

@@ -1,0 +1,3 @@
+// Asio and Beast compiled once for the benchmark tools (BOOST_*_SEPARATE_COMPILATION).
+#include <boost/asio/impl/src.hpp>
+#include <boost/beast/src.hpp>

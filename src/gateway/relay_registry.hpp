@@ -1,0 +1,40 @@
+// The open desktop relays of this gateway, so they can be closed when what allowed them ends: the desktop
+// stops, the user signs out or their session expires, or the gateway shuts down. Holds the relays'
+// handles (which do not keep a relay alive); handles of relays that ended are dropped as it goes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace deskgate {
+
+class relay_handle;
+
+// Close codes the browser sees (the web UI explains them).
+inline constexpr std::uint16_t close_desktop_stopped = 4001;
+inline constexpr std::uint16_t close_session_ended = 4002;
+inline constexpr std::uint16_t close_going_away = 1001;
+
+class relay_registry {
+ public:
+  void add(std::shared_ptr<relay_handle> relay);
+  void close_desktop(const std::string& public_id, std::uint16_t code, const std::string& reason);
+  void close_session(std::int64_t session_id, std::uint16_t code, const std::string& reason);
+  void close_all(std::uint16_t code, const std::string& reason);
+  // Closes relays whose session `still_valid` says is gone (called periodically).
+  void recheck_sessions(const std::function<bool(std::int64_t session_id)>& still_valid);
+  std::size_t open_count();
+
+ private:
+  // Live relays matching `pick`; prunes the ended ones on the way.
+  std::vector<std::shared_ptr<relay_handle>> collect(const std::function<bool(const relay_handle&)>& pick);
+
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<relay_handle>> relays_;
+};
+
+}  // namespace deskgate
