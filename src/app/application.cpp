@@ -1,5 +1,7 @@
 #include "app/application.hpp"
 
+#include <malloc.h>
+
 #include "api/services.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/session_service.hpp"
@@ -144,7 +146,11 @@ struct application::impl {
                                                     [this] { desktops.reconcile(); }));
     tasks.push_back(std::make_unique<periodic_task>(
         "relay session check", cfg.gateway.session_recheck_interval,
-        [this] { relays.recheck_sessions([this](std::int64_t sid) { return sessions.still_valid(sid); }); }));
+        [this] {
+          relays.recheck_sessions([this](std::int64_t sid) { return sessions.still_valid(sid); });
+          // Thousands of relays coming and going leave glibc holding freed memory; hand it back.
+          ::malloc_trim(0);
+        }));
   }
 
   config cfg;

@@ -43,6 +43,8 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 std::atomic<std::uint64_t> next_connection_id{1};
+// What a relay's buffers start with (each direction); they grow with the traffic (relay_core::grow).
+constexpr std::size_t initial_buffer_bytes = 2048;
 
 std::string_view mode_name(relay_mode m) {
   switch (m) {
@@ -109,8 +111,8 @@ class relay_core : public std::enable_shared_from_this<relay_core> {
         idle_timer_(ws_.get_executor()),
         kill_timer_(ws_.get_executor()),
         conn_id_("r" + std::to_string(next_connection_id++)),
-        b2u_(std::max<std::size_t>(options_.buffer_bytes, 64)),
-        u2b_(std::max<std::size_t>(options_.buffer_bytes, 64)) {}
+        b2u_(std::min<std::size_t>(initial_buffer_bytes, std::max<std::size_t>(options_.buffer_bytes, 64))),
+        u2b_(b2u_.size()) {}
 
   relay_core(const relay_core&) = delete;
   relay_core& operator=(const relay_core&) = delete;
@@ -386,6 +388,16 @@ class relay_core : public std::enable_shared_from_this<relay_core> {
   std::string conn_id_;
   std::vector<std::uint8_t> b2u_;  // browser → upstream
   std::vector<std::uint8_t> u2b_;  // upstream → browser
+  bool b2u_filled_ = false;        // the last read filled b2u_: grow it before the next one
+  bool u2b_filled_ = false;
+
+  // Buffers start small and double, up to options.buffer_bytes, while reads fill them: a busy relay
+  // reads in large chunks, an idle one (most of them) costs a few KiB. Called only before a read, when
+  // no write uses the buffer.
+  void grow(std::vector<std::uint8_t>& buffer, bool& filled) {
+    if (filled && buffer.size() < options_.buffer_bytes) buffer.resize(std::min(buffer.size() * 2, options_.buffer_bytes));
+    filled = false;
+  }
 
   phase phase_ = phase::connecting;
   bool closing_ = false;
@@ -505,7 +517,9 @@ class byte_relay final : public relay_core {
   }
 
   void read_browser() {
+    grow(b2u_, b2u_filled_);
     ws_.async_read_some(net::buffer(b2u_), [s = self()](error_code ec, std::size_t n) {
+      s->b2u_filled_ = n == s->b2u_.size();
       if (ec) return s->browser_failed(ec);
       if (s->closing_) return;
       s->note_traffic();
@@ -585,7 +599,9 @@ class byte_relay final : public relay_core {
   }
 
   void read_upstream() {
+    grow(u2b_, u2b_filled_);
     up_.async_read_some(net::buffer(u2b_), [s = self()](error_code ec, std::size_t n) {
+      s->u2b_filled_ = n == s->u2b_.size();
       if (s->closing_) return;
       if (ec) {
         bool eof = ec == net::error::eof;
@@ -735,7 +751,9 @@ class ws_relay final : public relay_core {
   }
 
   void read_browser() {
+    grow(b2u_, b2u_filled_);
     ws_.async_read_some(net::buffer(b2u_), [s = self()](error_code ec, std::size_t n) {
+      s->b2u_filled_ = n == s->b2u_.size();
       if (ec) return s->browser_failed(ec);
       if (s->closing_) return;
       s->note_traffic();
@@ -759,7 +777,9 @@ class ws_relay final : public relay_core {
   }
 
   void read_upstream() {
+    grow(u2b_, u2b_filled_);
     up_.async_read_some(net::buffer(u2b_), [s = self()](error_code ec, std::size_t n) {
+      s->u2b_filled_ = n == s->u2b_.size();
       if (ec) {
         s->upstream_done_ = true;
         if (s->closing_) return;
