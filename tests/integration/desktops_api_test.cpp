@@ -31,16 +31,7 @@ name = "Terminal desktop"
 backend = "local"
 open_to_all = true
 )";
-const std::string light_types = R"(
-[local]
-session_command = "exec sleep 100000"
-
-[[desktop_types]]
-slug = "light"
-name = "Light desktop"
-backend = "local"
-open_to_all = true
-
+const std::string light_types = std::string(light_desktop_toml) + R"(
 [[desktop_types]]
 slug = "second"
 name = "Second desktop"

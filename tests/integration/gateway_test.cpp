@@ -13,16 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string light_type = R"(
-[local]
-session_command = "exec sleep 100000"
-
-[[desktop_types]]
-slug = "light"
-name = "Light desktop"
-backend = "local"
-open_to_all = true
-)";
 
 nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
 
@@ -78,7 +68,7 @@ class gateway : public ::testing::Test {
     id_ = t_.start_desktop(owner_, "light");
     ASSERT_EQ(t_.wait_for_state(owner_, id_, "running")["state"], "running");
   }
-  test_app t_{light_type};
+  test_app t_{light_desktop_toml};
   signed_in owner_;
   signed_in other_;
   std::string id_;

@@ -365,17 +365,7 @@ class running_proxy {
 // local desktop type.
 std::string gateway_toml(std::uint16_t proxy_port) {
   return "public_url = \"https://127.0.0.1:" + std::to_string(proxy_port) +
-         "\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n"
-         R"(
-[local]
-session_command = "exec sleep 100000"
-
-[[desktop_types]]
-slug = "light"
-name = "Light desktop"
-backend = "local"
-open_to_all = true
-)";
+         "\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n" + light_desktop_toml;
 }
 
 run_result doctor(const std::vector<std::string>& args) {

@@ -17,6 +17,19 @@
 
 namespace deskgate::testing {
 
+// Configuration for a local desktop type "light" whose session is a single sleeping process: real Xvnc,
+// but cheap enough to start many of.
+inline constexpr const char* light_desktop_toml = R"(
+[local]
+session_command = "exec sleep 100000"
+
+[[desktop_types]]
+slug = "light"
+name = "Light desktop"
+backend = "local"
+open_to_all = true
+)";
+
 class temp_dir {
  public:
   temp_dir();
