@@ -21,7 +21,11 @@ class cookie_role_authenticator final : public http::authenticator {
   std::optional<http::principal> authenticate(const http::request& req) override {
     auto token = http::find_cookie(req.headers.get("Cookie"), "deskgate_session");
     if (!token) return std::nullopt;
-    auto r = parse_role(*token);
+    // The store is not linked here: the three role names are spelled out.
+    std::optional<role> r;
+    if (*token == "student") r = role::student;
+    if (*token == "teacher") r = role::teacher;
+    if (*token == "admin") r = role::admin;
     if (!r) return std::nullopt;
     return http::principal{1, "fuzz", "Fuzz", *r, 1, "csrf-token", 0};
   }
