@@ -129,9 +129,8 @@ class docker_backend_engine_test : public ::testing::TestWithParam<engine_kind> 
   static void TearDownTestSuite() { engines().clear(); }
 
   void SetUp() override {
-    if (GetParam() == engine_kind::podman && !testing::engine_installed(engine_kind::podman)) {
-      GTEST_SKIP() << "podman is not installed; the same suite runs against dockerd";
-    }
+    ASSERT_TRUE(testing::engine_installed(GetParam()))
+        << to_string(GetParam()) << " is not installed (scripts/setup.sh --test installs it)";
     auto& slot = engines()[GetParam()];
     if (!slot) {
       testing::engine_options options;

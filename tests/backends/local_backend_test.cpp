@@ -148,7 +148,7 @@ class local_backend_test : public ::testing::Test {
   bool nothing_runs_for(const std::string& socket) { return processes_with("cmdline", socket).empty(); }
 
   void require_root() {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (desktops run as " << desktop_account_name << ")";
+    ASSERT_EQ(::geteuid(), 0u) << "these tests run as root (desktops run as " << desktop_account_name << ")";
     ASSERT_NE(desktop_uid_, 0u) << "the account " << desktop_account_name << " does not exist";
   }
 

@@ -500,7 +500,7 @@ TEST(RelayWebsocket, TextStaysTextAndCloseCodesCrossBothWays) {
 class RelayWebsockify : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists("/usr/bin/websockify")) GTEST_SKIP() << "apt-get install websockify";
+    ASSERT_TRUE(std::filesystem::exists("/usr/bin/websockify")) << "scripts/setup.sh --test installs websockify";
     xvnc_ = std::make_unique<xvnc_server>(xvnc_options{"unused", "None", false});
     ASSERT_TRUE(xvnc_->running()) << xvnc_->error();
     char tmpl[] = "/tmp/deskgate-wsfy-XXXXXX";

@@ -34,8 +34,6 @@ struct ws_client::impl {
       if (ioc.stopped()) ioc.restart();
     }
     if (done) return true;
-    if (std::getenv("WS_CLIENT_DEBUG"))
-      std::fprintf(stderr, "ws_client: timeout after %lld ms\n", static_cast<long long>(timeout.count()));
     beast::get_lowest_layer(ws).close();
     ioc.restart();
     while (!done) {
