@@ -122,7 +122,7 @@ http::response admin_create(services& s, http::context& ctx) {
   desktop_type t;
   t.slug = required_string(body, "slug", 63);
   apply_fields(t, body);
-  if (t.backend == "docker" && t.port == 0) t.port = 5901;
+  apply_desktop_type_defaults(t);
   validate_desktop_type(t);
   auto created = s.db.create_desktop_type(t);
   record_audit(s, ctx, {"desktop_type.create", "desktop_type:" + created.slug});

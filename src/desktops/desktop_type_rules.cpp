@@ -17,6 +17,10 @@ bool one_of(std::string_view value, std::initializer_list<std::string_view> choi
 
 }  // namespace
 
+void apply_desktop_type_defaults(desktop_type& t) {
+  if (t.backend == "docker" && t.port == 0) t.port = 5901;
+}
+
 void validate_desktop_type(const desktop_type& t) {
   static const std::regex slug_pattern("[a-z0-9][a-z0-9-]{0,62}");
   static const std::regex env_name_pattern("[A-Za-z_][A-Za-z0-9_]*");
@@ -57,8 +61,7 @@ desktop_type desktop_type_from_config(const desktop_type_config& c) {
   t.image = c.image;
   t.command = c.command;
   t.protocol = c.protocol;
-  // A docker desktop without a port is assumed to serve VNC on its first display's port.
-  t.port = c.port == 0 && c.backend == "docker" ? 5901 : c.port;
+  t.port = c.port;
   t.http_port = c.http_port;
   t.tls = c.tls;
   t.tls_verify = c.tls_verify;
@@ -77,6 +80,7 @@ desktop_type desktop_type_from_config(const desktop_type_config& c) {
   t.start_timeout_seconds = c.start_timeout.count();
   t.open_to_all = c.open_to_all;
   t.enabled = c.enabled;
+  apply_desktop_type_defaults(t);
   return t;
 }
 

@@ -7,6 +7,10 @@
 
 namespace deskgate {
 
+// Fills what a new type may leave out: a docker desktop without a port serves VNC on its first
+// display's port (5901).
+void apply_desktop_type_defaults(desktop_type& t);
+
 // Throws deskgate::error{errc::bad_request} naming the field and what is wrong with it.
 void validate_desktop_type(const desktop_type& t);
 

@@ -27,6 +27,7 @@
 
 #include "core/error.hpp"
 #include "rfb/rfb_probe.hpp"
+#include "support/process.hpp"
 
 namespace deskgate::testing {
 namespace {
@@ -36,31 +37,8 @@ using namespace std::chrono_literals;
 
 constexpr const char* desktop_account_name = "deskgate-desktop";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Every live process whose file `what` (cmdline or environ) contains `needle`.
-std::vector<pid_t> processes_with(const std::string& what, const std::string& needle) {
-  std::vector<pid_t> out;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    pid_t pid = std::stoi(name);
-    if (pid == ::getpid()) continue;
-    std::string text = slurp(entry.path() / what);
-    for (char& c : text)
-      if (c == '\0') c = ' ';
-    if (text.find(needle) != std::string::npos) out.push_back(pid);
-  }
-  return out;
-}
-
 std::optional<uid_t> real_uid_of(pid_t pid) {
-  std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
+  std::string status = read_whole_file("/proc/" + std::to_string(pid) + "/status");
   auto at = status.find("\nUid:");
   if (at == std::string::npos) return std::nullopt;
   return static_cast<uid_t>(std::stoul(status.substr(at + 5)));
@@ -101,7 +79,7 @@ class local_backend_test : public ::testing::Test {
     }
     std::vector<pid_t> killed;
     for (pid_t p : processes_with("cmdline", data_dir_.string())) {
-      ADD_FAILURE() << "left running: " << slurp("/proc/" + std::to_string(p) + "/cmdline");
+      ADD_FAILURE() << "left running: " << read_whole_file("/proc/" + std::to_string(p) + "/cmdline");
       ::kill(-p, SIGKILL);
       ::kill(p, SIGKILL);
       killed.push_back(p);
@@ -116,7 +94,7 @@ class local_backend_test : public ::testing::Test {
     // A killed Xvnc leaves its display's lock file and socket behind.
     for (int display = local_backend::first_display; display <= local_backend::last_display; ++display) {
       fs::path lock = "/tmp/.X" + std::to_string(display) + "-lock";
-      std::string owner = slurp(lock);
+      std::string owner = read_whole_file(lock);
       if (owner.empty()) continue;
       pid_t pid = std::atoi(owner.c_str());
       if (std::find(killed.begin(), killed.end(), pid) == killed.end()) continue;
@@ -142,7 +120,7 @@ class local_backend_test : public ::testing::Test {
   }
 
   nlohmann::json state_of(local_backend& b, const std::string& id) {
-    return nlohmann::json::parse(slurp(b.runtime_dir(id) / "state.json"));
+    return nlohmann::json::parse(read_whole_file(b.runtime_dir(id) / "state.json"));
   }
 
   bool nothing_runs_for(const std::string& socket) { return processes_with("cmdline", socket).empty(); }
@@ -225,7 +203,7 @@ TEST_F(local_backend_test, StartAnswersRfbRunsAsTheDesktopAccountAndStops) {
   EXPECT_TRUE(banner.ok()) << banner.error;
   EXPECT_EQ(banner.version, "RFB 003.008");
   auto auth = rfb::probe_auth(started.where, "right-secret", 3s);
-  ASSERT_TRUE(auth.ok()) << auth.error << "\n" << slurp(b.runtime_dir("d1-abc") / "xvnc.log");
+  ASSERT_TRUE(auth.ok()) << auth.error << "\n" << read_whole_file(b.runtime_dir("d1-abc") / "xvnc.log");
   EXPECT_EQ(auth.width, 1280);
   EXPECT_EQ(auth.height, 800);
   EXPECT_EQ(auth.name, "Terminal desktop");
@@ -259,7 +237,7 @@ TEST_F(local_backend_test, StartAnswersRfbRunsAsTheDesktopAccountAndStops) {
   EXPECT_EQ(processes_with("cmdline", socket.string()), std::vector<pid_t>{xvnc});
 
   // The session gets a clean environment of its own, nothing of the gateway's.
-  std::string environ = slurp("/proc/" + std::to_string(session) + "/environ");
+  std::string environ = read_whole_file("/proc/" + std::to_string(session) + "/environ");
   for (char& c : environ)
     if (c == '\0') c = '\n';
   EXPECT_NE(environ.find("DISPLAY=:" + std::to_string(state.at("display").get<int>()) + "\n"), std::string::npos);
@@ -272,7 +250,7 @@ TEST_F(local_backend_test, StartAnswersRfbRunsAsTheDesktopAccountAndStops) {
   std::this_thread::sleep_for(1500ms);
   auto seen = b.inspect("d1-abc");
   EXPECT_EQ(seen.status, instance_status::running) << seen.reason << "\n"
-                                                   << slurp(b.runtime_dir("d1-abc") / "session.log");
+                                                   << read_whole_file(b.runtime_dir("d1-abc") / "session.log");
 
   b.stop("d1-abc", 10s);
   EXPECT_TRUE(nothing_runs_for(socket.string()));
@@ -480,7 +458,7 @@ TEST_F(local_backend_test, RemoveDeletesTheRuntimeFolderButNotTheHome) {
   b.remove("rm-1");
   EXPECT_FALSE(fs::exists(b.runtime_dir("rm-1")));
   EXPECT_TRUE(nothing_runs_for(started.where.unix_path));
-  EXPECT_EQ(slurp(s.home_dir / "notes.txt"), "keep me");
+  EXPECT_EQ(read_whole_file(s.home_dir / "notes.txt"), "keep me");
   EXPECT_EQ(b.inspect("rm-1").status, instance_status::missing);
   EXPECT_NO_THROW(b.remove("rm-1"));
   EXPECT_NO_THROW(b.stop("rm-1", 1s));

@@ -13,6 +13,7 @@
 #include "desktops/desktop_manager.hpp"
 #include "desktops/event_bus.hpp"
 #include "rfb/rfb_probe.hpp"
+#include "support/process.hpp"
 #include "support/test_app.hpp"
 
 namespace deskgate::testing {
@@ -43,19 +44,6 @@ slug = "assigned-only"
 name = "Assigned only"
 backend = "local"
 )";
-
-// Processes whose command line mentions `text` (a desktop's runtime folder).
-std::vector<int> processes_mentioning(const std::string& text) {
-  std::vector<int> pids;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string args((std::istreambuf_iterator<char>(cmdline)), {});
-    if (args.find(text) != std::string::npos) pids.push_back(std::stoi(name));
-  }
-  return pids;
-}
 
 endpoint endpoint_of(test_app& t, const std::string& public_id) {
   auto d = t.app().db().find_desktop_by_public_id(public_id);
@@ -238,7 +226,7 @@ TEST(DesktopsApi, RemoveWhileStartingLeavesNothingBehind) {
   EXPECT_EQ(t.request("GET", "/api/desktops/" + id, &student).status, 404);
   EXPECT_TRUE(t.app().db().list_desktops().empty());
   EXPECT_FALSE(std::filesystem::exists(t.data_dir() / "desktops" / id)) << "runtime folder removed";
-  EXPECT_TRUE(processes_mentioning((t.data_dir() / "desktops" / id).string()).empty()) << "no process left";
+  EXPECT_TRUE(processes_with("cmdline", (t.data_dir() / "desktops" / id).string()).empty()) << "no process left";
 }
 
 TEST(DesktopsApi, EveryStateChangeIsPublished) {
@@ -328,7 +316,7 @@ TEST(DesktopsApi, ReconciliationNoticesDesktopsThatDiedBehindItsBack) {
   t.wait_for_state(student, id, "running");
   // Kill the desktop's processes the way a crash or an admin would.
   auto runtime = (t.data_dir() / "desktops" / id).string();
-  auto pids = processes_mentioning(runtime);
+  auto pids = processes_with("cmdline", runtime);
   ASSERT_FALSE(pids.empty());
   for (int pid : pids) ::kill(pid, SIGKILL);
   // SIGKILL is delivered asynchronously; the scheduler would simply notice on its next round.

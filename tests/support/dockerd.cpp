@@ -20,6 +20,7 @@
 
 #include "backends/docker/docker_client.hpp"
 #include "core/error.hpp"
+#include "support/process.hpp"
 
 extern char** environ;
 
@@ -30,13 +31,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr const char* tool_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 fs::path repo_root() {
   if (const char* dir = std::getenv("DESKGATE_SOURCE_DIR"); dir && *dir) return dir;
@@ -113,7 +107,7 @@ std::vector<pid_t> processes_using(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = slurp(entry.path() / "cmdline");
+    std::string cmdline = read_whole_file(entry.path() / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     pid_t pid = static_cast<pid_t>(std::stol(name));
     if (pid != ::getpid() && cmdline.find(dir.string()) != std::string::npos) out.push_back(pid);
@@ -124,7 +118,7 @@ std::vector<pid_t> processes_using(const fs::path& dir) {
 // Mount points at or under `dir`, deepest first.
 std::vector<std::string> mounts_under(const fs::path& dir) {
   std::vector<std::string> out;
-  std::istringstream in(slurp("/proc/self/mountinfo"));
+  std::istringstream in(read_whole_file("/proc/self/mountinfo"));
   std::string line;
   const std::string prefix = dir.string();
   while (std::getline(in, line)) {
@@ -178,7 +172,7 @@ void delete_stale_engines() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
     if (!entry.path().filename().string().starts_with("deskgate-engine-")) continue;
-    std::string owner = slurp(entry.path() / "owner.pid");
+    std::string owner = read_whole_file(entry.path() / "owner.pid");
     if (owner.empty() || fs::exists("/proc/" + owner)) continue;
     for (pid_t p : processes_using(entry.path())) ::kill(p, SIGKILL);
     for (const auto& mount_point : mounts_under(entry.path())) ::umount2(mount_point.c_str(), MNT_DETACH);
@@ -218,7 +212,7 @@ command_result run_tool(const std::vector<std::string>& args, std::chrono::milli
     wait_for_exit(pid, 10s);
     r.status = 124;
   }
-  r.output = slurp(log_template);
+  r.output = read_whole_file(log_template);
   fs::remove(log_template);
   return r;
 }
@@ -333,7 +327,7 @@ void private_engine::wait_until_ready() {
 }
 
 std::string private_engine::log_tail(std::size_t max_bytes) const {
-  std::string text = slurp(log_file_);
+  std::string text = read_whole_file(log_file_);
   return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
 }
 

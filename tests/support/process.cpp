@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -12,13 +13,6 @@
 
 namespace deskgate::testing {
 namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::filesystem::path unique_file(const std::string& suffix) {
   static int counter = 0;
@@ -65,8 +59,8 @@ child_process::~child_process() {
   for (const auto& f : {out_file_, err_file_, in_file_}) std::filesystem::remove(f, ec);
 }
 
-std::string child_process::out() const { return slurp(out_file_); }
-std::string child_process::err() const { return slurp(err_file_); }
+std::string child_process::out() const { return read_whole_file(out_file_); }
+std::string child_process::err() const { return read_whole_file(err_file_); }
 
 bool child_process::wait_for_output(const std::string& text, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -100,6 +94,27 @@ int child_process::wait(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return status_;
+}
+
+std::string read_whole_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<pid_t> processes_with(const std::string& what, const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::string text = read_whole_file(entry.path() / what);
+    std::replace(text.begin(), text.end(), '\0', ' ');
+    if (text.find(needle) != std::string::npos) out.push_back(pid);
+  }
+  return out;
 }
 
 run_result run_command(const process_options& opts) {

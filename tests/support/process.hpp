@@ -52,4 +52,9 @@ struct run_result {
 
 run_result run_command(const process_options& opts);
 
+// A whole file as a string ("" when it cannot be read).
+std::string read_whole_file(const std::filesystem::path& p);
+// Every live process but this one whose /proc file `what` (cmdline or environ) contains `needle`.
+std::vector<pid_t> processes_with(const std::string& what, const std::string& needle);
+
 }  // namespace deskgate::testing

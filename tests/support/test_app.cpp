@@ -1,14 +1,15 @@
 #include "support/test_app.hpp"
 
 #include "desktops/desktop_manager.hpp"
+#include "support/process.hpp"
 
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 namespace deskgate::testing {
@@ -25,17 +26,8 @@ temp_dir::temp_dir() {
 temp_dir::~temp_dir() {
   // Desktops a failed test left behind must not outlive it: Xvnc names the folder on its command line,
   // session processes in their environment (HOME).
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    for (const char* file : {"cmdline", "environ"}) {
-      std::ifstream in(entry.path() / file);
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (text.find(path_.string()) != std::string::npos) {
-        ::kill(std::stoi(name), SIGKILL);
-        break;
-      }
-    }
+  for (const char* file : {"cmdline", "environ"}) {
+    for (pid_t pid : processes_with(file, path_.string())) ::kill(pid, SIGKILL);
   }
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
