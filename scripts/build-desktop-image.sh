@@ -3,11 +3,14 @@
 # manager, no terminal), assembled from this machine's own files and loaded with `docker import`, since
 # no registry is reachable here. The entrypoint writes the VNC password from $VNC_PW and runs Xvnc on
 # port 5901 on every interface of the container (the engine publishes it on a loopback address only).
+# With $WEB_PORT set it also serves the home folder over HTTP (busybox httpd): a desktop with a web
+# port, for the http relay mode.
 #
 #   scripts/build-desktop-image.sh SOCKET [IMAGE]     (IMAGE defaults to deskgate-test-desktop:latest)
 #
 # SOCKET is the Docker (or Podman) API socket. Idempotent: does nothing when the image already exists.
-# Needs: tigervnc-standalone-server, tigervnc-tools (vncpasswd), x11-xkb-utils, xkb-data, docker.io.
+# Needs: tigervnc-standalone-server, tigervnc-tools (vncpasswd), x11-xkb-utils, xkb-data, busybox-static,
+# docker.io.
 set -euo pipefail
 
 socket=${1:?usage: build-desktop-image.sh SOCKET [IMAGE]}
@@ -53,6 +56,10 @@ done | sort -u | while read -r lib; do
   copy_file "$lib" "$lib"
 done
 
+# A static busybox, for its httpd only (no libraries to copy).
+[[ -x /bin/busybox ]] || { echo "build-desktop-image: /bin/busybox is missing (install busybox-static)" >&2; exit 1; }
+copy_file /bin/busybox /bin/busybox
+
 # Keyboard maps (Xvnc compiles one at start-up) and the X11 fonts, if any; Xvnc also has built-in fonts.
 cp -a /usr/share/X11/xkb "$root/usr/share/X11/xkb"
 if [[ -d /usr/share/fonts/X11 ]]; then
@@ -74,6 +81,9 @@ fi
 umask 077
 printf '%s\n' "$VNC_PW" | vncpasswd -f >/tmp/.vncpasswd
 unset VNC_PW
+if [ -n "${WEB_PORT:-}" ]; then
+  busybox httpd -f -p "$WEB_PORT" -h /home/desktop &
+fi
 exec Xvnc :1 -rfbport 5901 -localhost=0 -SecurityTypes VncAuth -PasswordFile /tmp/.vncpasswd \
   -UseBlacklist=0 -nolisten tcp -geometry "${VNC_GEOMETRY:-1280x800}" -depth "${VNC_DEPTH:-24}"
 EOF

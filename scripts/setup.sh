@@ -18,6 +18,8 @@ test_packages=(
   # Real container engines for the docker backend's tests (started privately by the test harness), and
   # what their harness uses: ip for bridges, openssl for the TLS client-certificate test.
   docker.io podman iproute2 openssl
+  # The test desktop image's web server (busybox httpd, static): a desktop with a web port.
+  busybox-static
   # Reverse proxies whose shipped configurations (deploy/) are tested in front of deskgate.
   apache2 nginx-light haproxy
   # The reference WebSocket-to-TCP bridge: a WebSocket-speaking desktop stand-in for the relay tests.

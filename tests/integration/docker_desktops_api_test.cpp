@@ -3,6 +3,9 @@
 // by a new gateway on the same data folder.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "backends/docker/docker_client.hpp"
 #include "desktops/desktop_manager.hpp"
 #include "rfb/rfb_probe.hpp"
 #include "support/dockerd.hpp"
@@ -105,6 +108,44 @@ TEST_F(docker_desktops, StartViewStopRestartAndAdoptThroughTheApi) {
   EXPECT_TRUE(again.db().list_desktops().empty());
   again.shutdown();
   again.wait();
+}
+
+// The http relay mode on a real engine: the web port is published on a loopback port the engine picks and
+// reached under /desktop/{id}/http/ (the test image serves the home folder with busybox httpd).
+TEST_F(docker_desktops, TheWebPortIsPublishedOnLoopbackAndReachedUnderTheHttpPrefix) {
+  test_app t("[[docker_hosts]]\nname = \"test\"\nurl = \"" + engine_->url() +
+             "\"\n[[desktop_types]]\nslug = \"docker-web\"\nname = \"Docker web\"\nbackend = \"docker\"\n"
+             "image = \"" +
+             std::string(test_desktop_image) +
+             "\"\nport = 5901\nhttp_port = 8080\nenv = [\"WEB_PORT=8080\"]\nopen_to_all = true\n"
+             "[desktops]\nport_range_start = 27200\nport_range_end = 27299\n");
+  auto anna = t.add_user("anna", "student");
+  auto id = t.start_desktop(anna, "docker-web");
+  t.wait_for_state(anna, id, "running");
+  auto d = t.app().db().find_desktop_by_public_id(id);
+  ASSERT_TRUE(d.has_value());
+  { std::ofstream(t.data_dir() / "homes" / std::to_string(d->user_id) / "hello.html") << "served from the desktop"; }
+
+  docker::client_options engine;
+  engine.url = engine_->url();
+  auto info = docker::client(engine).inspect(d->container_id);
+  ASSERT_TRUE(info.has_value());
+  const auto& bound = (*info)["NetworkSettings"]["Ports"]["8080/tcp"];
+  ASSERT_TRUE(bound.is_array() && !bound.empty()) << info->dump();
+  EXPECT_EQ(bound[0]["HostIp"], "127.0.0.1") << "the web port is published on loopback only";
+
+  std::string page;
+  for (int i = 0; i < 50; ++i) {  // httpd starts beside Xvnc; readiness only waits for Xvnc
+    auto a = t.request("GET", "/desktop/" + id + "/http/hello.html", &anna);
+    if (a.status == 200) {
+      page = a.body;
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(page, "served from the desktop");
+  auto ben = t.add_user("ben", "student");
+  EXPECT_EQ(t.request("GET", "/desktop/" + id + "/http/hello.html", &ben).status, 404);
 }
 
 }  // namespace
