@@ -56,8 +56,8 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 std::string sha256(std::string_view data) {
   std::string digest(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size());
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
   return digest;
 }
 

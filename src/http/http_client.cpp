@@ -125,11 +125,13 @@ struct http_client::impl {
   template <class Stream>
   client_response exchange(call& c, Stream& stream, bhttp::request<bhttp::string_body>& req) const {
     auto cancel = [&] { beast::get_lowest_layer(stream).cancel(); };
-    c.step("sending the request", [&](auto h) { bhttp::async_write(stream, req, std::move(h)); }, cancel);
+    c.step(
+        "sending the request", [&](auto h) { bhttp::async_write(stream, req, std::move(h)); }, cancel);
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_response_bytes);
-    c.step("reading the answer", [&](auto h) { bhttp::async_read(stream, buffer, parser, std::move(h)); }, cancel);
+    c.step(
+        "reading the answer", [&](auto h) { bhttp::async_read(stream, buffer, parser, std::move(h)); }, cancel);
     const auto& res = parser.get();
     return {static_cast<int>(res.result_int()), std::string(res[bhttp::field::content_type]), res.body()};
   }
@@ -159,7 +161,8 @@ struct http_client::impl {
 
     if (!url.https) {
       beast::tcp_stream stream(c.ioc());
-      c.step("connecting", [&](auto h) { stream.async_connect(endpoints, std::move(h)); }, [&] { stream.cancel(); });
+      c.step(
+          "connecting", [&](auto h) { stream.async_connect(endpoints, std::move(h)); }, [&] { stream.cancel(); });
       return exchange(c, stream, req);
     }
     ssl::stream<beast::tcp_stream> stream(c.ioc(), tls);
@@ -172,8 +175,8 @@ struct http_client::impl {
       throw error{errc::unavailable, fmt::format("{}: cannot set the TLS server name", r.url)};
     }
     stream.set_verify_callback(ssl::host_name_verification(url.host));
-    c.step("the TLS handshake", [&](auto h) { stream.async_handshake(ssl::stream_base::client, std::move(h)); },
-           cancel);
+    c.step(
+        "the TLS handshake", [&](auto h) { stream.async_handshake(ssl::stream_base::client, std::move(h)); }, cancel);
     return exchange(c, stream, req);
   }
 };

@@ -39,17 +39,22 @@ struct signer {
   std::string alg;
 
   static signer rsa(const std::string& kid, unsigned bits = 2048) {
-    signer s{std::shared_ptr<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)),
-                                       EVP_PKEY_free),
-             {}, "RS256"};
-    s.jwk = {{"kty", "RSA"}, {"kid", kid}, {"use", "sig"},
+    signer s{
+        std::shared_ptr<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)), EVP_PKEY_free),
+        {},
+        "RS256"};
+    s.jwk = {{"kty", "RSA"},
+             {"kid", kid},
+             {"use", "sig"},
              {"n", crypto::base64url_encode(bn_param(s.key.get(), OSSL_PKEY_PARAM_RSA_N))},
              {"e", crypto::base64url_encode(bn_param(s.key.get(), OSSL_PKEY_PARAM_RSA_E))}};
     return s;
   }
   static signer ec(const std::string& kid) {
     signer s{std::shared_ptr<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), EVP_PKEY_free), {}, "ES256"};
-    s.jwk = {{"kty", "EC"}, {"crv", "P-256"}, {"kid", kid},
+    s.jwk = {{"kty", "EC"},
+             {"crv", "P-256"},
+             {"kid", kid},
              {"x", crypto::base64url_encode(bn_param(s.key.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32))},
              {"y", crypto::base64url_encode(bn_param(s.key.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32))}};
     return s;
@@ -83,11 +88,17 @@ struct signer {
 };
 
 json good_claims() {
-  return {{"iss", "https://idp.example"}, {"aud", "deskgate"}, {"sub", "u1"},
-          {"exp", now + 300},             {"iat", now - 5},      {"nonce", "n-123"}};
+  return {{"iss", "https://idp.example"},
+          {"aud", "deskgate"},
+          {"sub", "u1"},
+          {"exp", now + 300},
+          {"iat", now - 5},
+          {"nonce", "n-123"}};
 }
 
-id_token_checks checks() { return {.issuer = "https://idp.example", .client_id = "deskgate", .nonce = "n-123", .now = now}; }
+id_token_checks checks() {
+  return {.issuer = "https://idp.example", .client_id = "deskgate", .nonce = "n-123", .now = now};
+}
 
 // Verifies with `keys` as the provider's JWKS; returns the failure detail, or "" when accepted.
 std::string verify_with(const std::vector<public_key>& keys, const std::string& token,
@@ -122,8 +133,12 @@ TEST(OidcJwk, UnusableKeysAreSkippedNotFatal) {
   json bad_point = signer::ec("bad").jwk;
   bad_point["y"] = bad_point["x"];  // almost surely not on the curve
   json keys = {{"keys",
-                {rsa.jwk, small.jwk, bad_point, {{"kty", "oct"}, {"k", "c2VjcmV0"}},
-                 {{"kty", "RSA"}, {"use", "enc"}, {"n", rsa.jwk["n"]}, {"e", rsa.jwk["e"]}}, {{"kty", "RSA"}, {"n", "!!"}}}}};
+                {rsa.jwk,
+                 small.jwk,
+                 bad_point,
+                 {{"kty", "oct"}, {"k", "c2VjcmV0"}},
+                 {{"kty", "RSA"}, {"use", "enc"}, {"n", rsa.jwk["n"]}, {"e", rsa.jwk["e"]}},
+                 {{"kty", "RSA"}, {"n", "!!"}}}}};
   auto parsed = keys_from_jwks(keys);
   ASSERT_EQ(parsed.size(), 1u);
   EXPECT_EQ(parsed[0].kid, "r1");
@@ -193,8 +208,9 @@ TEST(OidcIdToken, ClaimChecks) {
 TEST(OidcClaims, GroupsInEveryShape) {
   EXPECT_EQ(parse_groups(json::array({"teachers", "7a", "teachers", ""})),
             (std::vector<external_group>{{"teachers", "teachers"}, {"7a", "7a"}}));
-  EXPECT_EQ(parse_groups(json::parse(R"([{"id": "admins", "name": "Administrators"}, {"name": "Only name"}, {"x": 1}])")),
-            (std::vector<external_group>{{"admins", "Administrators"}, {"Only name", "Only name"}}));
+  EXPECT_EQ(
+      parse_groups(json::parse(R"([{"id": "admins", "name": "Administrators"}, {"name": "Only name"}, {"x": 1}])")),
+      (std::vector<external_group>{{"admins", "Administrators"}, {"Only name", "Only name"}}));
   EXPECT_EQ(parse_groups(json::parse(R"({"17": {"act": "lehrer", "name": "Lehrer"}, "23": {"act": "klasse-8b"}})")),
             (std::vector<external_group>{{"lehrer", "Lehrer"}, {"klasse-8b", "klasse-8b"}}));
   EXPECT_EQ(parse_groups(json::parse(R"({"g1": "Group one"})")), (std::vector<external_group>{{"g1", "Group one"}}));
@@ -219,8 +235,8 @@ TEST(OidcClaims, IdentityAndRoles) {
       EXPECT_EQ(e.reason(), failure::claims_invalid);
     }
   };
-  expect_failure(json::parse(R"({"sub": "max", "preferred_username": "max"})"));         // no uuid
-  expect_failure(json::parse(R"({"uuid": "u", "preferred_username": "max muster"})"));   // not a username
+  expect_failure(json::parse(R"({"sub": "max", "preferred_username": "max"})"));        // no uuid
+  expect_failure(json::parse(R"({"uuid": "u", "preferred_username": "max muster"})"));  // not a username
   expect_failure(json::parse(R"({"uuid": "u"})"));
   EXPECT_FALSE(has_identity_claims(json::parse(R"({"uuid": "u", "preferred_username": "m"})"), iserv));
   EXPECT_TRUE(has_identity_claims(json::parse(R"({"uuid": "u", "preferred_username": "m", "groups": []})"), iserv));

@@ -68,7 +68,8 @@ class test_app {
   signed_in login(const std::string& username, const std::string& password);
   signed_in login_admin() { return login(admin_username_, admin_password_); }
   // Creates a local user through the admin API and returns their credentials after signing in.
-  signed_in add_user(const std::string& username, const std::string& role, const std::string& password = "correct horse 1");
+  signed_in add_user(const std::string& username, const std::string& role,
+                     const std::string& password = "correct horse 1");
 
   void stop();
 

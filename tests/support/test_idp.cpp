@@ -53,7 +53,8 @@ std::uint16_t free_port() {
 
 test_idp::test_idp() {
   if (!fs::exists(idp_dir() / "node_modules" / "oidc-provider")) {
-    throw std::runtime_error("tests/idp/node_modules is missing: run npm ci --prefix tests/idp (scripts/setup.sh --test)");
+    throw std::runtime_error(
+        "tests/idp/node_modules is missing: run npm ci --prefix tests/idp (scripts/setup.sh --test)");
   }
   node_ = std::make_unique<child_process>(
       process_options{.args = {find_node(), (idp_dir() / "server.js").string(), "--port", "0"},
@@ -71,10 +72,9 @@ test_idp::test_idp() {
 test_idp::~test_idp() = default;  // child_process SIGKILLs node
 
 void test_idp::control(const std::string& path, const nlohmann::json& body) {
-  auto a = http_request(port_, {.method = "POST",
-                                .target = path,
-                                .headers = {{"Content-Type", "application/json"}},
-                                .body = body.dump()});
+  auto a = http_request(
+      port_,
+      {.method = "POST", .target = path, .headers = {{"Content-Type", "application/json"}}, .body = body.dump()});
   if (a.status != 200) throw std::runtime_error("test IdP " + path + " answered " + std::to_string(a.status));
 }
 
@@ -101,7 +101,8 @@ http_answer test_browser::send(const std::string& method, const std::string& url
     auto end = set.find(';');
     std::string name = set.substr(0, eq);
     std::string value = set.substr(eq + 1, end == std::string::npos ? std::string::npos : end - eq - 1);
-    bool expired = set.find("Max-Age=0") != std::string::npos || set.find("expires=Thu, 01 Jan 1970") != std::string::npos;
+    bool expired =
+        set.find("Max-Age=0") != std::string::npos || set.find("expires=Thu, 01 Jan 1970") != std::string::npos;
     if (expired || value.empty()) {
       jars_[parts.port].erase(name);
     } else {

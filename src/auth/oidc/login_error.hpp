@@ -36,8 +36,8 @@ class login_error : public std::runtime_error {
 
 // Every failure with its code and message, for GET /api/auth/config.
 inline constexpr failure all_failures[] = {
-    failure::not_configured, failure::state_invalid,  failure::denied,          failure::idp_unavailable,
-    failure::idp_invalid,    failure::code_rejected,  failure::token_invalid,   failure::claims_invalid,
+    failure::not_configured,   failure::state_invalid,    failure::denied,        failure::idp_unavailable,
+    failure::idp_invalid,      failure::code_rejected,    failure::token_invalid, failure::claims_invalid,
     failure::account_conflict, failure::account_disabled,
 };
 

@@ -38,10 +38,9 @@ provider_settings settings_from(const oidc_config& c) {
 }  // namespace
 
 std::string safe_next_path(std::string_view next) {
-  bool local = next.size() <= max_next_length && next.starts_with('/') && !next.starts_with("//") &&
-               !next.starts_with("/\\") && std::none_of(next.begin(), next.end(), [](char c) {
-                 return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-               });
+  bool local =
+      next.size() <= max_next_length && next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") &&
+      std::none_of(next.begin(), next.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
   return local ? std::string(next) : "/";
 }
 
@@ -78,8 +77,7 @@ login_flow::started login_flow::start(std::string_view next, const std::optional
   std::string url = endpoint + (endpoint.find('?') == std::string::npos ? "?" : "&");
   url += "response_type=code&client_id=" + http::form_encode(cfg_.client_id) +
          "&redirect_uri=" + http::form_encode(redirect_uri_) + "&scope=" + http::form_encode(join(cfg_.scopes, ' ')) +
-         "&state=" + state + "&nonce=" + request.nonce + "&code_challenge=" + challenge +
-         "&code_challenge_method=S256";
+         "&state=" + state + "&nonce=" + request.nonce + "&code_challenge=" + challenge + "&code_challenge_method=S256";
 
   http::cookie_options opts;
   opts.secure = secure_cookie_;
@@ -143,7 +141,8 @@ login_flow::signed_in login_flow::provision(const identity& id) {
     if (auto existing = db_.find_user_by_oidc_subject(id.subject)) {
       if (existing->disabled) throw login_error(failure::account_disabled, "the account is disabled");
       if (taken && taken->id != existing->id) {
-        throw login_error(failure::account_conflict, fmt::format("the username {} belongs to another account", id.username));
+        throw login_error(failure::account_conflict,
+                          fmt::format("the username {} belongs to another account", id.username));
       }
       out.previous_role = existing->user_role;
       db_.update_user_profile(existing->id, id.username, id.display_name, id.email);

@@ -93,9 +93,9 @@ provider_metadata provider::metadata() {
   for (auto* optional : {&m.userinfo_endpoint, &m.end_session_endpoint}) {
     if (!optional->empty() && !optional->starts_with(scheme)) optional->clear();
   }
-  if (auto methods = doc.find("code_challenge_methods_supported"); methods != doc.end() && methods->is_array() &&
-                                                                   std::find(methods->begin(), methods->end(), "S256") ==
-                                                                       methods->end()) {
+  if (auto methods = doc.find("code_challenge_methods_supported");
+      methods != doc.end() && methods->is_array() &&
+      std::find(methods->begin(), methods->end(), "S256") == methods->end()) {
     throw invalid("the provider does not support PKCE with S256");
   }
   std::lock_guard lock(mutex_);
@@ -145,8 +145,11 @@ json provider::verify_id_token(const std::string& id_token, const std::string& n
     return key;
   };
   return oidc::verify_id_token(id_token, find,
-                               {.issuer = settings_.issuer, .client_id = settings_.client_id, .nonce = nonce,
-                                .now = clock_.now(), .skew_seconds = 60});
+                               {.issuer = settings_.issuer,
+                                .client_id = settings_.client_id,
+                                .nonce = nonce,
+                                .now = clock_.now(),
+                                .skew_seconds = 60});
 }
 
 token_set provider::exchange_code(const std::string& code, const std::string& redirect_uri,
@@ -161,8 +164,9 @@ token_set provider::exchange_code(const std::string& code, const std::string& re
                 "&client_secret=" + http::form_encode(settings_.client_secret);
   } else {
     // RFC 6749 §2.3.1: both parts form-encoded before base64.
-    req.headers.emplace_back("Authorization", "Basic " + crypto::base64_encode(http::form_encode(settings_.client_id) + ":" +
-                                                                               http::form_encode(settings_.client_secret)));
+    req.headers.emplace_back("Authorization",
+                             "Basic " + crypto::base64_encode(http::form_encode(settings_.client_id) + ":" +
+                                                              http::form_encode(settings_.client_secret)));
   }
   auto res = call(std::move(req), "the token endpoint");
   auto body = json::parse(res.body, nullptr, false);
@@ -181,8 +185,9 @@ token_set provider::exchange_code(const std::string& code, const std::string& re
 json provider::userinfo(const std::string& access_token, const std::string& subject) {
   auto endpoint = metadata().userinfo_endpoint;
   if (endpoint.empty()) return json::object();
-  auto res = call({.method = "GET", .url = endpoint, .headers = {{"Authorization", "Bearer " + access_token}}, .body = {}},
-                  "the userinfo endpoint");
+  auto res =
+      call({.method = "GET", .url = endpoint, .headers = {{"Authorization", "Bearer " + access_token}}, .body = {}},
+           "the userinfo endpoint");
   auto body = json::parse(res.body, nullptr, false);
   if (res.status != 200 || !is_json_type(res.content_type) || !body.is_object()) {
     throw login_error(failure::idp_invalid, fmt::format("the userinfo endpoint answered {} ({}) without a JSON object",

@@ -453,8 +453,9 @@ void sqlite_store::set_user_groups(std::int64_t user_id, const std::vector<std::
 
 std::vector<group> sqlite_store::list_groups_of(std::int64_t user_id) {
   const auto conn = pool_->borrow();
-  statement st(conn.get(), select_from(group_columns, "groups WHERE id IN (SELECT group_id FROM group_members "
-                                                      "WHERE user_id = ?) ORDER BY name, id"));
+  statement st(conn.get(), select_from(group_columns,
+                                       "groups WHERE id IN (SELECT group_id FROM group_members "
+                                       "WHERE user_id = ?) ORDER BY name, id"));
   return all_rows(st.bind(user_id), read_group);
 }
 
