@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path idp_dir() { return fs::absolute(fs::path(__FILE__)).parent_path().parent_path() / "idp"; }
+fs::path idp_dir() { return DESKGATE_TEST_IDP_DIR; }
 
 std::string find_node() {
   for (const char* candidate : {"/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"}) {
