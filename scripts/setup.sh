@@ -27,14 +27,33 @@ test_packages=(
 )
 
 wanted=("${build_packages[@]}")
+testing=false
 if [[ "${1:-}" == "--test" ]]; then
+  testing=true
   wanted+=("${test_packages[@]}")
+  # node and npm run the test OpenID provider (tests/idp). A machine may already have them from another
+  # source than Debian (whose npm would then conflict), so the commands are what is checked.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    wanted+=(nodejs npm)
+  fi
 fi
 
 # Local desktops run as this unprivileged account when deskgate runs as root (config: local.run_as).
 ensure_desktop_account() {
   if [[ $(id -u) -eq 0 ]] && ! id deskgate-desktop >/dev/null 2>&1; then
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin deskgate-desktop
+  fi
+}
+
+# The test OpenID provider's npm packages, exactly as package-lock.json pins them; again only when the lock
+# changed since the last install.
+ensure_test_idp() {
+  [[ $testing == true ]] || return 0
+  local idp
+  idp="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/idp"
+  if [[ ! -f "$idp/node_modules/.package-lock.json" || "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]]; then
+    echo "setup: npm ci --prefix tests/idp"
+    npm ci --prefix "$idp" --no-audit --no-fund --loglevel=error
   fi
 }
 
@@ -47,6 +66,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   ensure_desktop_account
+  ensure_test_idp
   exit 0
 fi
 
@@ -59,3 +79,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 ensure_desktop_account
+ensure_test_idp

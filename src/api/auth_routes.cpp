@@ -4,6 +4,7 @@
 #include "api/audit.hpp"
 #include "api/json_io.hpp"
 #include "api/services.hpp"
+#include "auth/oidc/login_error.hpp"
 #include "auth/password.hpp"
 #include "core/error.hpp"
 
@@ -75,7 +76,10 @@ http::response logout(services& s, http::context& ctx) {
   s.sessions.destroy(ctx.req);
   s.relays.close_session(ctx.user->session_id, close_session_ended, "You signed out.");
   record_audit(s, ctx, {"auth.logout", "user:" + std::to_string(ctx.user->user_id)});
-  auto res = http::response::no_content();
+  // Users who signed in through the IdP are sent there to end that session too, when configured.
+  auto u = s.db.find_user(ctx.user->user_id);
+  auto idp_logout = s.oidc && u && !u->oidc_subject.empty() ? s.oidc->logout_url() : std::nullopt;
+  auto res = idp_logout ? json_response(200, {{"redirect", *idp_logout}}) : http::response::no_content();
   res.headers.add("Set-Cookie", s.sessions.clear_cookie_header());
   return res;
 }
@@ -88,8 +92,15 @@ http::response current_session(services& s, http::context& ctx) {
 
 http::response auth_config(services& s, http::context&) {
   const auto& oidc = s.cfg.auth.oidc;
+  // The messages for /login?error=<code> after a failed school sign-in.
+  nlohmann::json errors = nlohmann::json::object();
+  for (auto f : auth::oidc::all_failures) errors[std::string(auth::oidc::code_of(f))] = auth::oidc::message_of(f);
   return json_response(200, {{"local", {{"enabled", s.cfg.auth.local.enabled}}},
-                             {"oidc", {{"enabled", oidc.enabled()}, {"display_name", oidc.display_name}}}});
+                             {"oidc",
+                              {{"enabled", oidc.enabled()},
+                               {"display_name", oidc.display_name},
+                               {"start_url", "/api/auth/oidc/start"},
+                               {"errors", errors}}}});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@ http::router make_router(services& s) {
   http::router r;
   add_health_routes(r, s);
   add_auth_routes(r, s);
+  add_oidc_routes(r, s);
   add_admin_user_routes(r, s);
   add_desktop_type_routes(r, s);
   add_desktop_routes(r, s);

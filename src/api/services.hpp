@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/login_throttle.hpp"
+#include "auth/oidc/login_flow.hpp"
 #include "auth/session_service.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -22,6 +23,7 @@ struct services {
   http::metrics& stats;
   desktop_manager& desktops;
   relay_registry& relays;
+  auth::oidc::login_flow* oidc;  // nullptr when OpenID Connect is not configured
 };
 
 // A route handler as a plain function of the services and the request context.
@@ -35,6 +37,7 @@ http::router make_router(services& s);
 
 void add_health_routes(http::router& r, services& s);
 void add_auth_routes(http::router& r, services& s);
+void add_oidc_routes(http::router& r, services& s);
 void add_admin_user_routes(http::router& r, services& s);
 void add_desktop_routes(http::router& r, services& s);
 void add_desktop_type_routes(http::router& r, services& s);

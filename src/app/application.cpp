@@ -93,7 +93,8 @@ struct application::impl {
                  cfg.auth.local.failure_window.count()),
         backends(make_backends(cfg)),
         desktops(*db, *this->clk, *backends, events, manager_settings_from(cfg), desktop_readiness_probe()),
-        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays},
+        oidc(cfg.auth.oidc.enabled() ? std::make_unique<auth::oidc::login_flow>(cfg, *db, *this->clk) : nullptr),
+        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get()},
         dispatch(api::make_router(services), sessions, http::static_files(cfg.server.web_root),
                  cfg.server.public_origin),
         server(
@@ -142,6 +143,7 @@ struct application::impl {
       if (int purged = sessions.purge_expired(); purged > 0) {
         log::info("expired sessions purged", {{"count", std::to_string(purged)}});
       }
+      if (oidc) oidc->purge_expired();
     }));
     tasks.push_back(std::make_unique<periodic_task>("desktop culling", cfg.desktops.scheduler_interval, [this] {
       desktops.cull_idle();
@@ -168,6 +170,7 @@ struct application::impl {
   std::unique_ptr<backend_registry> backends;
   desktop_manager desktops;
   relay_registry relays;
+  std::unique_ptr<auth::oidc::login_flow> oidc;
   api::services services;
   http::dispatcher dispatch;
   http::server server;

@@ -9,13 +9,6 @@
 namespace deskgate::auth {
 namespace {
 
-// Tokens are 43 base64url characters; anything else is not worth a database lookup.
-bool plausible_token(std::string_view token) {
-  return token.size() == 43 && std::all_of(token.begin(), token.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-         });
-}
-
 constexpr std::size_t max_user_agent_length = 256;
 
 }  // namespace
@@ -41,7 +34,7 @@ issued_session session_service::create(const user& u, const http::request& req) 
 }
 
 std::optional<session> session_service::live_session(const std::string& token) {
-  if (!plausible_token(token)) return std::nullopt;
+  if (!crypto::looks_like_token(token)) return std::nullopt;
   auto s = db_.find_session(crypto::sha256_hex(token));
   if (!s) return std::nullopt;
   auto now = clock_.now();
@@ -82,7 +75,7 @@ void session_service::touch(std::int64_t session_id) { db_.touch_session(session
 
 void session_service::destroy(const http::request& req) {
   auto token = http::find_cookie(req.headers.get("Cookie"), cookie_name);
-  if (!token || !plausible_token(*token)) return;
+  if (!token || !crypto::looks_like_token(*token)) return;
   if (auto s = db_.find_session(crypto::sha256_hex(*token))) {
     db_.delete_session(s->id);
   }

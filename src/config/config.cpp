@@ -339,6 +339,7 @@ constexpr std::string_view log_formats[] = {"text", "json"};
 constexpr std::string_view backends[] = {"local", "docker", "static"};
 constexpr std::string_view protocols[] = {"vnc", "websocket"};
 constexpr std::string_view upstream_auths[] = {"vnc-password", "basic", "none"};
+constexpr std::string_view token_auth_methods[] = {"client_secret_basic", "client_secret_post"};
 
 // Keys are grouped by section: render_config starts a new [section] whenever the prefix changes.
 const key_spec<config> config_keys[] = {
@@ -386,8 +387,23 @@ const key_spec<config> config_keys[] = {
     {.name = "auth.oidc.client_secret",
      .field = [](config& c) -> auto& { return c.auth.oidc.client_secret; },
      .secret = true},
+    {.name = "auth.oidc.client_secret_file",
+     .field = [](config& c) -> auto& { return c.auth.oidc.client_secret_file; }},
     {.name = "auth.oidc.display_name", .field = [](config& c) -> auto& { return c.auth.oidc.display_name; }},
     {.name = "auth.oidc.scopes", .field = [](config& c) -> auto& { return c.auth.oidc.scopes; }},
+    {.name = "auth.oidc.user_id_claim",
+     .field = [](config& c) -> auto& { return c.auth.oidc.user_id_claim; },
+     .check = check_not_empty},
+    {.name = "auth.oidc.username_claim",
+     .field = [](config& c) -> auto& { return c.auth.oidc.username_claim; },
+     .check = check_not_empty},
+    {.name = "auth.oidc.email_claim", .field = [](config& c) -> auto& { return c.auth.oidc.email_claim; }},
+    {.name = "auth.oidc.groups_claim", .field = [](config& c) -> auto& { return c.auth.oidc.groups_claim; }},
+    {.name = "auth.oidc.token_auth_method",
+     .field = [](config& c) -> auto& { return c.auth.oidc.token_auth_method; },
+     .one_of = token_auth_methods},
+    {.name = "auth.oidc.end_session", .field = [](config& c) -> auto& { return c.auth.oidc.end_session; }},
+    {.name = "auth.oidc.timeout", .field = [](config& c) -> auto& { return c.auth.oidc.timeout; }},
     {.name = "auth.oidc.admin_groups", .field = [](config& c) -> auto& { return c.auth.oidc.admin_groups; }},
     {.name = "auth.oidc.teacher_groups", .field = [](config& c) -> auto& { return c.auth.oidc.teacher_groups; }},
 
@@ -1007,6 +1023,14 @@ void finish(config& cfg) {
   if (cfg.auth.oidc.enabled() && cfg.auth.oidc.client_id.empty()) {
     fail("auth.oidc.client_id", "required when auth.oidc.issuer is set", {});
   }
+  if (!cfg.auth.oidc.client_secret_file.empty() && !cfg.auth.oidc.client_secret.empty()) {
+    fail("auth.oidc.client_secret_file", "set either auth.oidc.client_secret or auth.oidc.client_secret_file", {});
+  }
+  try {
+    oidc_client_secret(cfg.auth.oidc);
+  } catch (const std::invalid_argument& e) {
+    fail("auth.oidc.client_secret_file", e.what(), {});
+  }
   const auto& desktops = cfg.desktops;
   if (desktops.port_range_start > desktops.port_range_end) {
     fail("desktops.port_range_start",
@@ -1051,6 +1075,18 @@ config load(std::string_view toml_text, std::string_view source_name, const envi
 }
 
 }  // namespace
+
+std::string oidc_client_secret(const oidc_config& oidc) {
+  if (oidc.client_secret_file.empty()) return oidc.client_secret;
+  std::ifstream in(oidc.client_secret_file);
+  std::string secret;
+  if (!in || !std::getline(in, secret)) {
+    throw std::invalid_argument("cannot read " + in_quotes(oidc.client_secret_file.string()));
+  }
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) throw std::invalid_argument(in_quotes(oidc.client_secret_file.string()) + " is empty");
+  return secret;
+}
 
 milliseconds parse_duration(std::string_view text) {
   struct unit {

@@ -71,11 +71,19 @@ struct local_auth_config {
 };
 
 struct oidc_config {
-  std::string issuer;
+  std::string issuer;  // discovery at <issuer>/.well-known/openid-configuration; empty: OIDC off
   std::string client_id;
-  std::string client_secret;  // secret
+  std::string client_secret;             // secret
+  std::filesystem::path client_secret_file;  // read at start when client_secret is empty
   std::string display_name = "IServ";
   std::vector<std::string> scopes = {"openid", "profile", "email", "groups"};
+  std::string user_id_claim = "sub";     // IServ: "uuid"
+  std::string username_claim = "preferred_username";
+  std::string email_claim = "email";
+  std::string groups_claim = "groups";
+  std::string token_auth_method = "client_secret_basic";  // or client_secret_post
+  bool end_session = false;              // logout also ends the IdP session (RP-initiated logout)
+  milliseconds timeout{10'000};          // each call to the IdP
   std::vector<std::string> admin_groups = {"admins"};
   std::vector<std::string> teacher_groups = {"teachers"};
   bool enabled() const { return !issuer.empty(); }
@@ -212,6 +220,10 @@ class config_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The OIDC client secret: client_secret, or the first line of client_secret_file (std::invalid_argument
+// when that cannot be read or is empty). The file is read when needed, so a rotated secret is picked up.
+std::string oidc_client_secret(const oidc_config& oidc);
 
 // "90s", "15m", "2h", "1d", "500ms" → duration; throws std::invalid_argument on anything else.
 milliseconds parse_duration(std::string_view text);

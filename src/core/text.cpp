@@ -23,4 +23,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+std::string_view without_trailing_slashes(std::string_view url) {
+  while (url.ends_with('/')) url.remove_suffix(1);
+  return url;
+}
+
 }  // namespace deskgate

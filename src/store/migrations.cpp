@@ -153,9 +153,25 @@ ALTER TABLE desktop_types ADD COLUMN secret_env TEXT NOT NULL DEFAULT 'VNC_PW';
 ALTER TABLE desktop_types ADD COLUMN start_timeout BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// OpenID Connect sign-ins between start and callback (state, nonce, PKCE verifier), looked up by the
+// state's hash and deleted when used or expired.
+constexpr std::string_view oidc_logins = R"sql(
+CREATE TABLE oidc_logins (
+  state_hash TEXT NOT NULL PRIMARY KEY,
+  browser_hash TEXT NOT NULL CHECK (browser_hash <> ''),
+  nonce TEXT NOT NULL CHECK (nonce <> ''),
+  code_verifier TEXT NOT NULL CHECK (code_verifier <> ''),
+  next_path TEXT NOT NULL DEFAULT '/',
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX oidc_logins_expires_at ON oidc_logins (expires_at);
+)sql";
+
 constexpr std::array builtin = {
     migration{1, "initial_schema", initial_schema},
     migration{2, "desktop_type_secret_env_and_start_timeout", desktop_type_secret_env_and_start_timeout},
+    migration{3, "oidc_logins", oidc_logins},
 };
 
 struct placeholder {

@@ -142,6 +142,18 @@ struct group {
   std::string name;
 };
 
+// A sign-in through OpenID Connect between /api/auth/oidc/start and its callback: kept server-side so a
+// state is used at most once and any gateway can finish what another started.
+struct oidc_login_request {
+  std::string state_hash;    // sha256 hex of the state sent to the IdP
+  std::string browser_hash;  // sha256 hex of the token in the browser's deskgate_oidc cookie
+  std::string nonce;
+  std::string code_verifier;  // PKCE; lives only until the callback (or expiry)
+  std::string next_path;      // where the browser goes after signing in (a local path)
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
 // A desktop type made visible to one user or one group (teachers manage these later).
 struct assignment {
   std::int64_t id = 0;
@@ -173,6 +185,11 @@ class store {
   virtual void set_user_role(std::int64_t id, role r) = 0;
   virtual void set_user_disabled(std::int64_t id, bool disabled) = 0;
   virtual std::int64_t count_admins() = 0;  // enabled admins
+  virtual std::optional<user> find_user_by_oidc_subject(std::string_view subject) = 0;
+  // Username, display name and email at once (an OIDC sign-in refreshes them). errc::conflict when the
+  // username belongs to someone else, errc::not_found for an unknown id.
+  virtual void update_user_profile(std::int64_t id, std::string_view username, std::string_view display_name,
+                                   std::string_view email) = 0;
 
   // Sessions.
   virtual session create_session(const session& s) = 0;  // id filled in on return
@@ -202,6 +219,9 @@ class store {
   // Groups and assignments (synced from the IdP and managed by teachers in later issues).
   virtual group upsert_group(std::string_view external_id, std::string_view name) = 0;
   virtual void set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) = 0;
+  // Makes `group_ids` exactly the groups the user is a member of (the other members stay).
+  virtual void set_user_groups(std::int64_t user_id, const std::vector<std::int64_t>& group_ids) = 0;
+  virtual std::vector<group> list_groups_of(std::int64_t user_id) = 0;  // by name
   virtual assignment create_assignment(const assignment& a) = 0;
   virtual void delete_assignment(std::int64_t id) = 0;
 
@@ -233,6 +253,12 @@ class store {
                                                      const std::function<bool(std::uint16_t)>& usable) = 0;
   virtual std::optional<std::uint16_t> port_of(std::int64_t desktop_id) = 0;
   virtual void release_ports(std::int64_t desktop_id) = 0;
+
+  // OpenID Connect sign-ins in flight. take_oidc_login removes and returns the request in one atomic
+  // step, so of two callbacks with the same state at most one gets it.
+  virtual void create_oidc_login(const oidc_login_request& r) = 0;
+  virtual std::optional<oidc_login_request> take_oidc_login(std::string_view state_hash) = 0;
+  virtual int purge_oidc_logins(std::int64_t now) = 0;  // those whose expires_at passed
 
   // Settings (branding, theme): small JSON values by key.
   virtual std::optional<std::string> get_setting(std::string_view key) = 0;

@@ -763,7 +763,43 @@ TEST(config_errors, other_bad_values) {
       {"[store]\nurl = \"mysql://db/x\"\n", {"store.url: must start with"}},
       {"[auth.oidc]\nissuer = \"idp.example.org\"\nclient_id = \"x\"\n", {"auth.oidc.issuer: must be an http(s) URL"}},
       {"[auth.oidc]\nissuer = \"https://idp.example.org\"\n", {"auth.oidc.client_id: required"}},
+      {"[auth.oidc]\ntoken_auth_method = \"private_key_jwt\"\n", {"auth.oidc.token_auth_method: must be one of"}},
+      {"[auth.oidc]\nuser_id_claim = \"\"\n", {"auth.oidc.user_id_claim: must not be empty"}},
+      {"[auth.oidc]\ntimeout = \"0s\"\n", {"auth.oidc.timeout: must be a positive duration"}},
+      {"[auth.oidc]\nclient_secret_file = \"/nonexistent/secret\"\n",
+       {"auth.oidc.client_secret_file: cannot read \"/nonexistent/secret\""}},
+      {"[auth.oidc]\nclient_secret = \"a\"\nclient_secret_file = \"/nonexistent/secret\"\n",
+       {"auth.oidc.client_secret_file: set either"}},
   });
+}
+
+TEST(config_oidc, new_keys_defaults_env_and_secret_file) {
+  config defaults = load("");
+  EXPECT_EQ(defaults.auth.oidc.user_id_claim, "sub");
+  EXPECT_EQ(defaults.auth.oidc.username_claim, "preferred_username");
+  EXPECT_EQ(defaults.auth.oidc.groups_claim, "groups");
+  EXPECT_EQ(defaults.auth.oidc.token_auth_method, "client_secret_basic");
+  EXPECT_FALSE(defaults.auth.oidc.end_session);
+  EXPECT_EQ(defaults.auth.oidc.timeout, 10s);
+  EXPECT_EQ(defaults.auth.oidc.scopes, (std::vector<std::string>{"openid", "profile", "email", "groups"}));
+
+  auto dir = std::filesystem::temp_directory_path() / ("deskgate-secret-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "secret") << "from-the-file\n";
+  config cfg = load("[auth.oidc]\nissuer = \"https://school.example/iserv/public\"\nclient_id = \"dg\"\n",
+                    {{"DESKGATE_AUTH_OIDC_CLIENT_SECRET_FILE", (dir / "secret").string()},
+                     {"DESKGATE_AUTH_OIDC_USER_ID_CLAIM", "uuid"},
+                     {"DESKGATE_AUTH_OIDC_TOKEN_AUTH_METHOD", "client_secret_post"},
+                     {"DESKGATE_AUTH_OIDC_END_SESSION", "true"}});
+  EXPECT_EQ(oidc_client_secret(cfg.auth.oidc), "from-the-file");
+  EXPECT_EQ(cfg.auth.oidc.user_id_claim, "uuid");
+  EXPECT_EQ(cfg.auth.oidc.token_auth_method, "client_secret_post");
+  EXPECT_TRUE(cfg.auth.oidc.end_session);
+  config direct = load("[auth.oidc]\nclient_secret = \"s3cret-value\"\n");
+  std::string rendered = render_config(direct);
+  EXPECT_EQ(rendered.find("s3cret-value"), std::string::npos);
+  EXPECT_NE(rendered.find("client_secret = \"********\""), std::string::npos) << rendered;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(config_errors, bad_desktops_keys) {
@@ -1266,7 +1302,7 @@ TEST(config_env, every_rendered_key_has_a_working_variable) {
     EXPECT_EQ(cfg, expected);
     ++keys;
   }
-  EXPECT_EQ(keys, 53);
+  EXPECT_EQ(keys, 61);
 }
 
 TEST(config_env, process_environment_collects_only_deskgate_variables) {

@@ -123,7 +123,7 @@ class sqlite_schema : public testing::Test {
 TEST_F(sqlite_schema, creates_every_table_of_the_design) {
   EXPECT_EQ(column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
             (std::set<std::string>{"users", "groups", "group_members", "sessions", "desktop_types", "assignments",
-                                   "desktops", "port_allocations", "audit_log", "settings"}));
+                                   "desktops", "port_allocations", "audit_log", "settings", "oidc_logins"}));
 }
 
 TEST_F(sqlite_schema, user_defaults_are_an_enabled_student) {

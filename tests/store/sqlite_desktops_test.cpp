@@ -791,7 +791,7 @@ TEST(sqlite_desktops_migration, version_2_applies_on_top_of_a_version_1_database
              "created_at, updated_at) VALUES ('old', 'Old type', 'static', 5901, 6080, '/ws', 'none', 'pw', 1, 1)");
 
   sqlite_store store(path, clock, 2, 5000);
-  EXPECT_EQ(store.migrate(), 1);
+  EXPECT_EQ(store.migrate(builtin_migrations().first(2)), 1);
   EXPECT_EQ(store.schema_version(), 2);
   EXPECT_EQ(query_file(path, "SELECT version || ':' || name FROM schema_migrations ORDER BY version"),
             (std::vector<std::string>{"1:initial_schema", "2:desktop_type_secret_env_and_start_timeout"}));
@@ -814,7 +814,7 @@ TEST(sqlite_desktops_migration, version_2_applies_on_top_of_a_version_1_database
   store.create_desktop_type(fresh);
   EXPECT_EQ(store.find_desktop_type_by_slug("new")->secret_env, "PASSWORD");
   EXPECT_EQ(store.find_desktop_type_by_slug("new")->start_timeout_seconds, 90);
-  EXPECT_EQ(store.migrate(), 0);
+  EXPECT_EQ(store.migrate(builtin_migrations().first(2)), 0);
 }
 
 }  // namespace

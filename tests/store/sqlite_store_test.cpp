@@ -219,6 +219,55 @@ TEST_F(sqlite_store_test, oidc_subject_links_one_account_only) {
   EXPECT_EQ(store_.find_user_by_username("ada")->oidc_subject, "sub-123");
 }
 
+TEST_F(sqlite_store_test, oidc_accounts_are_found_by_subject_and_their_profile_updated) {
+  new_user ada = user_named("ada");
+  ada.oidc_subject = "sub-1";
+  const user created = store_.create_user(ada);
+  store_.create_user(user_named("bob"));
+  EXPECT_EQ(store_.find_user_by_oidc_subject("sub-1")->id, created.id);
+  EXPECT_FALSE(store_.find_user_by_oidc_subject("sub-2"));
+  store_.update_user_profile(created.id, "ada.l", "Ada L.", "ada@school.example");
+  const auto after = store_.find_user(created.id);
+  EXPECT_EQ(after->username, "ada.l");
+  EXPECT_EQ(after->display_name, "Ada L.");
+  EXPECT_EQ(after->email, "ada@school.example");
+  EXPECT_EQ(error_from([&] { store_.update_user_profile(created.id, "bob", "", ""); }).code(), errc::conflict);
+  EXPECT_EQ(error_from([&] { store_.update_user_profile(9999, "x", "", ""); }).code(), errc::not_found);
+}
+
+TEST_F(sqlite_store_test, user_groups_are_replaced_and_other_members_stay) {
+  const user ada = store_.create_user(user_named("ada"));
+  const user bob = store_.create_user(user_named("bob"));
+  const group a = store_.upsert_group("a", "Group A");
+  const group b = store_.upsert_group("b", "Group B");
+  store_.set_group_members(a.id, {ada.id, bob.id});
+  store_.set_user_groups(ada.id, {b.id, b.id});
+  ASSERT_EQ(store_.list_groups_of(ada.id).size(), 1u);
+  EXPECT_EQ(store_.list_groups_of(ada.id)[0].external_id, "b");
+  EXPECT_EQ(store_.list_groups_of(bob.id)[0].external_id, "a");
+  EXPECT_EQ(error_from([&] { store_.set_user_groups(ada.id, {a.id, 9999}); }).code(), errc::conflict);
+  EXPECT_EQ(store_.list_groups_of(ada.id)[0].external_id, "b");  // unchanged by the failed call
+  store_.set_user_groups(ada.id, {});
+  EXPECT_TRUE(store_.list_groups_of(ada.id).empty());
+}
+
+TEST_F(sqlite_store_test, an_oidc_login_request_is_taken_once_and_expired_ones_purged) {
+  oidc_login_request r{.state_hash = "s1", .browser_hash = "b", .nonce = "n", .code_verifier = "v",
+                       .next_path = "/x", .created_at = 100, .expires_at = 700};
+  store_.create_oidc_login(r);
+  store_.create_oidc_login({.state_hash = "s2", .browser_hash = "b", .nonce = "n", .code_verifier = "v",
+                            .next_path = "/", .created_at = 100, .expires_at = 200});
+  EXPECT_EQ(error_from([&] { store_.create_oidc_login(r); }).code(), errc::conflict);
+  const auto taken = store_.take_oidc_login("s1");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->next_path, "/x");
+  EXPECT_EQ(taken->code_verifier, "v");
+  EXPECT_EQ(taken->expires_at, 700);
+  EXPECT_FALSE(store_.take_oidc_login("s1"));
+  EXPECT_EQ(store_.purge_oidc_logins(200), 1);
+  EXPECT_FALSE(store_.take_oidc_login("s2"));
+}
+
 TEST_F(sqlite_store_test, check_constraint_rejects_an_empty_username) {
   const error e = error_from([&] { store_.create_user(user_named("")); });
   EXPECT_EQ(e.code(), errc::conflict);

@@ -33,10 +33,10 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-test_app::test_app(const std::string& extra_toml, std::shared_ptr<manual_clock> clk) {
+test_app::test_app(const std::string& extra_toml, std::shared_ptr<manual_clock> clk, const environment& env) {
   std::string toml = "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"" + dir_.path().string() + "\"\n" +
                      "shutdown_grace = \"2s\"\n" + extra_toml;
-  auto cfg = load_config_from_string(toml, {});
+  auto cfg = load_config_from_string(toml, env);
   app_ = std::make_unique<application>(cfg, clk);
   app_->start();
   if (const auto& admin = app_->bootstrap_admin()) {

@@ -48,8 +48,10 @@ struct signed_in {
 
 class test_app {
  public:
-  // `extra_toml` is appended to a minimal config (listen on 127.0.0.1:0, data in a temp folder).
-  explicit test_app(const std::string& extra_toml = "", std::shared_ptr<manual_clock> clk = nullptr);
+  // `extra_toml` is appended to a minimal config (listen on 127.0.0.1:0, data in a temp folder); `env`
+  // overrides keys like DESKGATE_* variables do.
+  explicit test_app(const std::string& extra_toml = "", std::shared_ptr<manual_clock> clk = nullptr,
+                    const environment& env = {});
   ~test_app();
 
   std::uint16_t port() const { return app_->port(); }
@@ -66,7 +68,8 @@ class test_app {
   signed_in login(const std::string& username, const std::string& password);
   signed_in login_admin() { return login(admin_username_, admin_password_); }
   // Creates a local user through the admin API and returns their credentials after signing in.
-  signed_in add_user(const std::string& username, const std::string& role, const std::string& password = "correct horse 1");
+  signed_in add_user(const std::string& username, const std::string& role,
+                     const std::string& password = "correct horse 1");
 
   void stop();
 

@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "http/http_client.hpp"
 
 namespace deskgate::docker {
 namespace {
@@ -137,21 +138,7 @@ std::pair<std::string, std::string> split_image_reference(const std::string& nam
 
 }  // namespace
 
-std::string url_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    }
-  }
-  return out;
-}
+std::string url_encode(std::string_view text) { return deskgate::http::form_encode(text); }
 
 struct client::impl {
   client_options opts;

@@ -439,6 +439,26 @@ void sqlite_store::set_group_members(std::int64_t group_id, const std::vector<st
   tx.commit();
 }
 
+void sqlite_store::set_user_groups(std::int64_t user_id, const std::vector<std::int64_t>& group_ids) {
+  const std::set<std::int64_t> groups(group_ids.begin(), group_ids.end());
+  const auto conn = pool_->borrow();
+  sqlite3* db = conn.get();
+  write_transaction tx(db);
+  statement(db, "DELETE FROM group_members WHERE user_id = ?").bind(user_id).run();
+  for (std::int64_t group_id : groups) {
+    statement(db, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)").bind(group_id, user_id).run();
+  }
+  tx.commit();
+}
+
+std::vector<group> sqlite_store::list_groups_of(std::int64_t user_id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(group_columns,
+                                       "groups WHERE id IN (SELECT group_id FROM group_members "
+                                       "WHERE user_id = ?) ORDER BY name, id"));
+  return all_rows(st.bind(user_id), read_group);
+}
+
 assignment sqlite_store::create_assignment(const assignment& a) {
   const std::int64_t created_at = a.created_at != 0 ? a.created_at : clock_.now();
   const auto conn = pool_->borrow();

@@ -233,6 +233,21 @@ std::int64_t sqlite_store::count_admins() {
   return *single_row(st, [](const statement& row) { return row.int64(0); });
 }
 
+std::optional<user> sqlite_store::find_user_by_oidc_subject(std::string_view subject) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(user_columns, "users WHERE oidc_subject = ?"));
+  return single_row(st.bind(subject), read_user);
+}
+
+void sqlite_store::update_user_profile(std::int64_t id, std::string_view username, std::string_view display_name,
+                                       std::string_view email) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), "UPDATE users SET username = ?, display_name = ?, email = ?, updated_at = ? WHERE id = ?");
+  if (st.bind(username, display_name, email, clock_.now(), id).run() == 0) {
+    throw error{errc::not_found, "user not found"};
+  }
+}
+
 session sqlite_store::create_session(const session& s) {
   const auto conn = pool_->borrow();
   statement st(conn.get(), returning("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, "
@@ -298,6 +313,40 @@ std::vector<audit_entry> sqlite_store::list_audit(int limit, std::int64_t before
   const auto conn = pool_->borrow();
   statement st(conn.get(), select_from(audit_columns, "audit_log WHERE id < ? ORDER BY id DESC LIMIT ?"));
   return all_rows(st.bind(before, std::clamp(limit, 1, 1000)), read_audit_entry);
+}
+
+// ---- OpenID Connect sign-ins in flight ----
+
+void sqlite_store::create_oidc_login(const oidc_login_request& r) {
+  const auto conn = pool_->borrow();
+  statement(conn.get(),
+            "INSERT INTO oidc_logins (state_hash, browser_hash, nonce, code_verifier, next_path, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind(r.state_hash, r.browser_hash, r.nonce, r.code_verifier, r.next_path, r.created_at, r.expires_at)
+      .run();
+}
+
+std::optional<oidc_login_request> sqlite_store::take_oidc_login(std::string_view state_hash) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(),
+               "DELETE FROM oidc_logins WHERE state_hash = ? "
+               "RETURNING state_hash, browser_hash, nonce, code_verifier, next_path, created_at, expires_at");
+  return single_row(st.bind(state_hash), [](const statement& row) {
+    return oidc_login_request{
+        .state_hash = row.text(0),
+        .browser_hash = row.text(1),
+        .nonce = row.text(2),
+        .code_verifier = row.text(3),
+        .next_path = row.text(4),
+        .created_at = row.int64(5),
+        .expires_at = row.int64(6),
+    };
+  });
+}
+
+int sqlite_store::purge_oidc_logins(std::int64_t now) {
+  const auto conn = pool_->borrow();
+  return statement(conn.get(), "DELETE FROM oidc_logins WHERE expires_at <= ?").bind(now).run();
 }
 
 std::optional<std::string> sqlite_store::get_setting(std::string_view key) {

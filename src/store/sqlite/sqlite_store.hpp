@@ -42,6 +42,9 @@ class sqlite_store final : public store {
   void set_user_role(std::int64_t id, role r) override;
   void set_user_disabled(std::int64_t id, bool disabled) override;
   std::int64_t count_admins() override;
+  std::optional<user> find_user_by_oidc_subject(std::string_view subject) override;
+  void update_user_profile(std::int64_t id, std::string_view username, std::string_view display_name,
+                           std::string_view email) override;
 
   session create_session(const session& s) override;
   std::optional<session> find_session(std::string_view token_hash) override;
@@ -69,6 +72,9 @@ class sqlite_store final : public store {
   // (then nothing changes). An assignment with `created_at == 0` is stamped with the store's clock.
   group upsert_group(std::string_view external_id, std::string_view name) override;
   void set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) override;
+  // Throws errc::conflict for an unknown user or group (then nothing changes).
+  void set_user_groups(std::int64_t user_id, const std::vector<std::int64_t>& group_ids) override;
+  std::vector<group> list_groups_of(std::int64_t user_id) override;
   assignment create_assignment(const assignment& a) override;
   void delete_assignment(std::int64_t id) override;
 
@@ -100,6 +106,10 @@ class sqlite_store final : public store {
   // The lowest port the desktop holds on any host.
   std::optional<std::uint16_t> port_of(std::int64_t desktop_id) override;
   void release_ports(std::int64_t desktop_id) override;
+
+  void create_oidc_login(const oidc_login_request& r) override;
+  std::optional<oidc_login_request> take_oidc_login(std::string_view state_hash) override;
+  int purge_oidc_logins(std::int64_t now) override;
 
   std::optional<std::string> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, std::string_view value) override;
