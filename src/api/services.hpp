@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "desktops/desktop_manager.hpp"
+#include "files/file_service.hpp"
 #include "gateway/relay_registry.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -22,6 +23,7 @@ struct services {
   http::metrics& stats;
   desktop_manager& desktops;
   relay_registry& relays;
+  files::file_service& files;
 };
 
 // A route handler as a plain function of the services and the request context.
@@ -40,5 +42,6 @@ void add_desktop_routes(http::router& r, services& s);
 void add_desktop_type_routes(http::router& r, services& s);
 void add_gateway_routes(http::router& r, services& s);
 void add_diagnostics_routes(http::router& r, services& s);
+void add_file_routes(http::router& r, services& s);
 
 }  // namespace deskgate::api

@@ -42,17 +42,24 @@ outcome dispatcher::handle(const request& req) const {
     out.res = error_response(e);
   } catch (const std::exception& e) {
     log::error("handler failed", {{"request_id", req.request_id}, {"path", req.path}, {"error", e.what()}});
-    out.res = error_response(errc::internal, "Something went wrong on the server. The request id is " +
-                                                 req.request_id + ".");
+    out.res =
+        error_response(errc::internal, "Something went wrong on the server. The request id is " + req.request_id + ".");
   }
   out.res.headers.set("X-Content-Type-Options", "nosniff");
   out.res.headers.set("Referrer-Policy", "same-origin");
   if (req.verb == method::head) {
     // Keep the length of the GET answer, drop the body (the server writes headers only).
-    out.res.headers.set("Content-Length", std::to_string(out.res.body.size()));
+    auto size = out.res.stream ? out.res.stream->size() : std::optional<std::uint64_t>(out.res.body.size());
+    if (size) out.res.headers.set("Content-Length", std::to_string(*size));
     out.res.body.clear();
+    out.res.stream.reset();
   }
   return out;
+}
+
+bool dispatcher::streams_body(method verb, std::string_view path) const {
+  auto match = routes_.match(verb, path);
+  return match.matched && match.matched->streamed_body;
 }
 
 void dispatcher::run(const request& req, outcome& out) const {
@@ -60,9 +67,9 @@ void dispatcher::run(const request& req, outcome& out) const {
   if (!match.matched) {
     if (!match.allowed.empty()) {
       out.route = "unmatched";
-      out.res = error_response(errc::method_not_allowed,
-                               std::string(to_string(req.verb)) + " is not allowed here; use " +
-                                   allow_header(match.allowed) + ".");
+      out.res =
+          error_response(errc::method_not_allowed, std::string(to_string(req.verb)) + " is not allowed here; use " +
+                                                       allow_header(match.allowed) + ".");
       out.res.headers.set("Allow", allow_header(match.allowed));
       return;
     }
@@ -104,6 +111,7 @@ void dispatcher::run(const request& req, outcome& out) const {
   out.res = r.fn(ctx);
   if (ctx.acting_user_id) out.user_id = ctx.acting_user_id;
   out.upgrade = std::move(ctx.upgrade);
+  out.sink = std::move(ctx.sink);
 }
 
 }  // namespace deskgate::http
