@@ -179,8 +179,9 @@ struct application::impl {
     }));
     tasks.push_back(std::make_unique<periodic_task>("desktop reconciliation", cfg.desktops.reconcile_interval,
                                                     [this] { desktops.reconcile(); }));
-    tasks.push_back(
-        std::make_unique<periodic_task>("relay session check", cfg.gateway.session_recheck_interval, [this] {
+    tasks.push_back(std::make_unique<periodic_task>(
+        "relay session check", cfg.gateway.session_recheck_interval,
+        [this] {
           relays.recheck_sessions([this](std::int64_t sid) { return sessions.still_valid(sid); });
           // Thousands of relays coming and going leave glibc holding freed memory; hand it back.
           ::malloc_trim(0);

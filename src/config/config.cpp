@@ -57,14 +57,16 @@ std::uint16_t parse_port(std::string_view text, bool allow_zero) {
   if (is_digits(text) && text.size() <= 5) std::from_chars(text.data(), text.data() + text.size(), port);
   int lowest = allow_zero ? 0 : 1;
   if (port < lowest || port > 65535) {
-    throw std::invalid_argument("port must be a number " + std::to_string(lowest) + "-65535, got " + in_quotes(text));
+    throw std::invalid_argument("port must be a number " + std::to_string(lowest) + "-65535, got " +
+                                in_quotes(text));
   }
   return static_cast<std::uint16_t>(port);
 }
 
 bool is_ipv6(std::string_view text) {
   in6_addr unused{};
-  return text.find('\0') == std::string_view::npos && inet_pton(AF_INET6, std::string(text).c_str(), &unused) == 1;
+  return text.find('\0') == std::string_view::npos &&
+         inet_pton(AF_INET6, std::string(text).c_str(), &unused) == 1;
 }
 
 // A DNS name or dotted IPv4 address (the characters only; resolving is the listener's business).
@@ -293,8 +295,7 @@ void check_docker_network(std::string_view text) {
   bool ok = text.empty() || (alnum(text[0]) && std::all_of(text.begin(), text.end(), [&](char c) {
                                return alnum(c) || c == '_' || c == '.' || c == '-';
                              }));
-  if (!ok)
-    throw std::invalid_argument("must be a Docker network name ([A-Za-z0-9][A-Za-z0-9_.-]*), got " + in_quotes(text));
+  if (!ok) throw std::invalid_argument("must be a Docker network name ([A-Za-z0-9][A-Za-z0-9_.-]*), got " + in_quotes(text));
 }
 
 // Hides the password of "scheme://user:password@host/..." (a PostgreSQL URL) when rendering.
@@ -316,20 +317,20 @@ std::string redact_url_password(const std::string& url) {
 // A key's storage: a function returning a reference to the field inside the root struct. Captureless
 // lambdas convert to these pointers, and the alternative chosen tells every operation below the type.
 template <class Root>
-using field_ref =
-    std::variant<std::string& (*)(Root&), std::filesystem::path& (*)(Root&), bool& (*)(Root&), int& (*)(Root&),
-                 std::size_t& (*)(Root&), std::uint16_t& (*)(Root&), milliseconds& (*)(Root&), seconds& (*)(Root&),
-                 std::vector<std::string>& (*)(Root&), std::vector<cidr>& (*)(Root&)>;
+using field_ref = std::variant<std::string& (*)(Root&), std::filesystem::path& (*)(Root&), bool& (*)(Root&),
+                               int& (*)(Root&), std::size_t& (*)(Root&), std::uint16_t& (*)(Root&),
+                               milliseconds& (*)(Root&), seconds& (*)(Root&),
+                               std::vector<std::string>& (*)(Root&), std::vector<cidr>& (*)(Root&)>;
 
 template <class Root>
 struct key_spec {
   std::string_view name;  // dotted key; its environment variable is derived from it
   field_ref<Root> field;
-  bool secret = false;                                  // rendered as "********" (or "" when empty)
-  long long min = 0;                                    // integers: the smallest accepted value
-  bool zero_allowed = false;                            // durations: 0 is accepted (it means "use the default")
-  std::span<const std::string_view> one_of{};           // strings: the accepted values; empty: any
-  void (*check)(std::string_view) = nullptr;            // strings, paths, each element of string lists: validation
+  bool secret = false;                        // rendered as "********" (or "" when empty)
+  long long min = 0;                          // integers: the smallest accepted value
+  bool zero_allowed = false;                  // durations: 0 is accepted (it means "use the default")
+  std::span<const std::string_view> one_of{};  // strings: the accepted values; empty: any
+  void (*check)(std::string_view) = nullptr;  // strings, paths, each element of string lists: validation
   std::string (*redact)(const std::string&) = nullptr;  // strings: hides part of the value when rendered
 };
 
@@ -342,349 +343,151 @@ constexpr std::string_view role_names[] = {"student", "teacher", "admin"};
 
 // Keys are grouped by section: render_config starts a new [section] whenever the prefix changes.
 const key_spec<config> config_keys[] = {
-    {.name = "server.listen", .field = [](config & c) -> auto& {return c.server.listen;
-}  // namespace
-, .check = check_listen
-}  // namespace deskgate
-, {.name = "server.public_url", .field = [](config & c) -> auto& {return c.server.public_url;
-}
-, .check = check_public_url
-}
-, {.name = "server.data_dir", .field = [](config & c) -> auto& {return c.server.data_dir;
-}
-, .check = check_not_empty
-}
-, {.name = "server.trusted_proxies", .field = [](config & c) -> auto& {return c.server.trusted_proxies;
-}
-}
-, {.name = "server.web_root", .field = [](config & c) -> auto& {return c.server.web_root;
-}
-}
-, {.name = "server.io_threads", .field = [](config & c) -> auto& {return c.server.io_threads;
-}
-, .min = 1
-}
-, {.name = "server.worker_threads", .field = [](config & c) -> auto& {return c.server.worker_threads;
-}
-, .min = 1
-}
-, {.name = "server.max_connections", .field = [](config & c) -> auto& {return c.server.max_connections;
-}
-, .min = 1
-}
-, {.name = "server.max_header_bytes", .field = [](config & c) -> auto& {return c.server.max_header_bytes;
-}
-, .min = 1
-}
-, {.name = "server.max_body_bytes", .field = [](config & c) -> auto& {return c.server.max_body_bytes;
-}
-, .min = 1
-}
-, {.name = "server.header_timeout", .field = [](config & c) -> auto& {return c.server.header_timeout_ms;
-}
-}
-, {.name = "server.body_timeout", .field = [](config & c) -> auto& {return c.server.body_timeout_ms;
-}
-}
-, {.name = "server.keepalive_timeout", .field = [](config & c) -> auto& {return c.server.keepalive_timeout_ms;
-}
-}
-, {.name = "server.shutdown_grace", .field = [](config & c) -> auto& {return c.server.shutdown_grace_ms;
-}
-}
-,
+    {.name = "server.listen", .field = [](config& c) -> auto& { return c.server.listen; }, .check = check_listen},
+    {.name = "server.public_url",
+     .field = [](config& c) -> auto& { return c.server.public_url; },
+     .check = check_public_url},
+    {.name = "server.data_dir",
+     .field = [](config& c) -> auto& { return c.server.data_dir; },
+     .check = check_not_empty},
+    {.name = "server.trusted_proxies", .field = [](config& c) -> auto& { return c.server.trusted_proxies; }},
+    {.name = "server.web_root", .field = [](config& c) -> auto& { return c.server.web_root; }},
+    {.name = "server.io_threads", .field = [](config& c) -> auto& { return c.server.io_threads; }, .min = 1},
+    {.name = "server.worker_threads", .field = [](config& c) -> auto& { return c.server.worker_threads; }, .min = 1},
+    {.name = "server.max_connections",
+     .field = [](config& c) -> auto& { return c.server.max_connections; },
+     .min = 1},
+    {.name = "server.max_header_bytes",
+     .field = [](config& c) -> auto& { return c.server.max_header_bytes; },
+     .min = 1},
+    {.name = "server.max_body_bytes", .field = [](config& c) -> auto& { return c.server.max_body_bytes; }, .min = 1},
+    {.name = "server.header_timeout", .field = [](config& c) -> auto& { return c.server.header_timeout_ms; }},
+    {.name = "server.body_timeout", .field = [](config& c) -> auto& { return c.server.body_timeout_ms; }},
+    {.name = "server.keepalive_timeout", .field = [](config& c) -> auto& { return c.server.keepalive_timeout_ms; }},
+    {.name = "server.shutdown_grace", .field = [](config& c) -> auto& { return c.server.shutdown_grace_ms; }},
 
-    {.name = "store.url", .field = [](config & c) -> auto& {return c.store.url;
-}
-, .check = check_store_url, .redact = redact_url_password
-}
-, {.name = "store.busy_timeout", .field = [](config & c) -> auto& {return c.store.busy_timeout_ms;
-}
-}
-, {.name = "store.pool_size", .field = [](config & c) -> auto& {return c.store.pool_size;
-}
-, .min = 1
-}
-,
+    {.name = "store.url",
+     .field = [](config& c) -> auto& { return c.store.url; },
+     .check = check_store_url,
+     .redact = redact_url_password},
+    {.name = "store.busy_timeout", .field = [](config& c) -> auto& { return c.store.busy_timeout_ms; }},
+    {.name = "store.pool_size", .field = [](config& c) -> auto& { return c.store.pool_size; }, .min = 1},
 
-    {.name = "auth.local.enabled", .field = [](config & c) -> auto& {return c.auth.local.enabled;
-}
-}
-, {.name = "auth.local.max_failures_per_user",
-   .field = [](config & c) -> auto& {return c.auth.local.max_failures_per_user;
-}
-, .min = 1
-}
-, {.name = "auth.local.max_failures_per_address",
-   .field = [](config & c) -> auto& {return c.auth.local.max_failures_per_address;
-}
-, .min = 1
-}
-, {.name = "auth.local.failure_window", .field = [](config & c) -> auto& {return c.auth.local.failure_window;
-}
-}
-,
+    {.name = "auth.local.enabled", .field = [](config& c) -> auto& { return c.auth.local.enabled; }},
+    {.name = "auth.local.max_failures_per_user",
+     .field = [](config& c) -> auto& { return c.auth.local.max_failures_per_user; },
+     .min = 1},
+    {.name = "auth.local.max_failures_per_address",
+     .field = [](config& c) -> auto& { return c.auth.local.max_failures_per_address; },
+     .min = 1},
+    {.name = "auth.local.failure_window", .field = [](config& c) -> auto& { return c.auth.local.failure_window; }},
 
-    {.name = "auth.oidc.issuer", .field = [](config & c) -> auto& {return c.auth.oidc.issuer;
-}
-, .check = check_issuer
-}
-, {.name = "auth.oidc.client_id", .field = [](config & c) -> auto& {return c.auth.oidc.client_id;
-}
-}
-, {.name = "auth.oidc.client_secret", .field = [](config & c) -> auto& {return c.auth.oidc.client_secret;
-}
-, .secret = true
-}
-, {.name = "auth.oidc.display_name", .field = [](config & c) -> auto& {return c.auth.oidc.display_name;
-}
-}
-, {.name = "auth.oidc.scopes", .field = [](config & c) -> auto& {return c.auth.oidc.scopes;
-}
-}
-, {.name = "auth.oidc.admin_groups", .field = [](config & c) -> auto& {return c.auth.oidc.admin_groups;
-}
-}
-, {.name = "auth.oidc.teacher_groups", .field = [](config & c) -> auto& {return c.auth.oidc.teacher_groups;
-}
-}
-,
+    {.name = "auth.oidc.issuer", .field = [](config& c) -> auto& { return c.auth.oidc.issuer; }, .check = check_issuer},
+    {.name = "auth.oidc.client_id", .field = [](config& c) -> auto& { return c.auth.oidc.client_id; }},
+    {.name = "auth.oidc.client_secret",
+     .field = [](config& c) -> auto& { return c.auth.oidc.client_secret; },
+     .secret = true},
+    {.name = "auth.oidc.display_name", .field = [](config& c) -> auto& { return c.auth.oidc.display_name; }},
+    {.name = "auth.oidc.scopes", .field = [](config& c) -> auto& { return c.auth.oidc.scopes; }},
+    {.name = "auth.oidc.admin_groups", .field = [](config& c) -> auto& { return c.auth.oidc.admin_groups; }},
+    {.name = "auth.oidc.teacher_groups", .field = [](config& c) -> auto& { return c.auth.oidc.teacher_groups; }},
 
-    {.name = "auth.session.idle_timeout", .field = [](config & c) -> auto& {return c.auth.session.idle_timeout;
-}
-}
-, {.name = "auth.session.absolute_timeout", .field = [](config & c) -> auto& {return c.auth.session.absolute_timeout;
-}
-}
-,
+    {.name = "auth.session.idle_timeout", .field = [](config& c) -> auto& { return c.auth.session.idle_timeout; }},
+    {.name = "auth.session.absolute_timeout",
+     .field = [](config& c) -> auto& { return c.auth.session.absolute_timeout; }},
 
-    {.name = "log.level", .field = [](config & c) -> auto& {return c.log.level;
-}
-, .one_of = log_levels
-}
-, {.name = "log.format", .field = [](config & c) -> auto& {return c.log.format;
-}
-, .one_of = log_formats
-}
-,
+    {.name = "log.level", .field = [](config& c) -> auto& { return c.log.level; }, .one_of = log_levels},
+    {.name = "log.format", .field = [](config& c) -> auto& { return c.log.format; }, .one_of = log_formats},
 
-    {.name = "desktops.idle_timeout", .field = [](config & c) -> auto& {return c.desktops.idle_timeout;
-}
-}
-, {.name = "desktops.remove_stopped_after", .field = [](config & c) -> auto& {return c.desktops.remove_stopped_after;
-}
-}
-, {.name = "desktops.max_per_user", .field = [](config & c) -> auto& {return c.desktops.max_per_user;
-}
-, .min = 1
-}
-, {.name = "desktops.max_total", .field = [](config & c) -> auto& {return c.desktops.max_total;
-}
-, .min = 1
-}
-, {.name = "desktops.scheduler_interval", .field = [](config & c) -> auto& {return c.desktops.scheduler_interval;
-}
-}
-, {.name = "desktops.reconcile_interval", .field = [](config & c) -> auto& {return c.desktops.reconcile_interval;
-}
-}
-, {.name = "desktops.start_timeout", .field = [](config & c) -> auto& {return c.desktops.start_timeout;
-}
-}
-, {.name = "desktops.stop_grace", .field = [](config & c) -> auto& {return c.desktops.stop_grace;
-}
-}
-, {.name = "desktops.port_range_start", .field = [](config & c) -> auto& {return c.desktops.port_range_start;
-}
-, .min = 1
-}
-, {.name = "desktops.port_range_end", .field = [](config & c) -> auto& {return c.desktops.port_range_end;
-}
-, .min = 1
-}
-, {.name = "desktops.remove_unknown", .field = [](config & c) -> auto& {return c.desktops.remove_unknown;
-}
-}
-,
+    {.name = "desktops.idle_timeout", .field = [](config& c) -> auto& { return c.desktops.idle_timeout; }},
+    {.name = "desktops.remove_stopped_after",
+     .field = [](config& c) -> auto& { return c.desktops.remove_stopped_after; }},
+    {.name = "desktops.max_per_user", .field = [](config& c) -> auto& { return c.desktops.max_per_user; }, .min = 1},
+    {.name = "desktops.max_total", .field = [](config& c) -> auto& { return c.desktops.max_total; }, .min = 1},
+    {.name = "desktops.scheduler_interval",
+     .field = [](config& c) -> auto& { return c.desktops.scheduler_interval; }},
+    {.name = "desktops.reconcile_interval",
+     .field = [](config& c) -> auto& { return c.desktops.reconcile_interval; }},
+    {.name = "desktops.start_timeout", .field = [](config& c) -> auto& { return c.desktops.start_timeout; }},
+    {.name = "desktops.stop_grace", .field = [](config& c) -> auto& { return c.desktops.stop_grace; }},
+    {.name = "desktops.port_range_start",
+     .field = [](config& c) -> auto& { return c.desktops.port_range_start; },
+     .min = 1},
+    {.name = "desktops.port_range_end", .field = [](config& c) -> auto& { return c.desktops.port_range_end; }, .min = 1},
+    {.name = "desktops.remove_unknown", .field = [](config& c) -> auto& { return c.desktops.remove_unknown; }},
 
-    {.name = "gateway.ping_interval", .field = [](config & c) -> auto& {return c.gateway.ping_interval;
-}
-}
-, {.name = "gateway.handshake_timeout", .field = [](config & c) -> auto& {return c.gateway.handshake_timeout;
-}
-}
-, {.name = "gateway.max_message_bytes", .field = [](config & c) -> auto& {return c.gateway.max_message_bytes;
-}
-, .min = 1024
-}
-, {.name = "gateway.session_recheck_interval",
-   .field = [](config & c) -> auto& {return c.gateway.session_recheck_interval;
-}
-}
-,
+    {.name = "gateway.ping_interval", .field = [](config& c) -> auto& { return c.gateway.ping_interval; }},
+    {.name = "gateway.handshake_timeout", .field = [](config& c) -> auto& { return c.gateway.handshake_timeout; }},
+    {.name = "gateway.max_message_bytes",
+     .field = [](config& c) -> auto& { return c.gateway.max_message_bytes; },
+     .min = 1024},
+    {.name = "gateway.session_recheck_interval",
+     .field = [](config& c) -> auto& { return c.gateway.session_recheck_interval; }},
 
-    {.name = "local.xvnc", .field = [](config & c) -> auto& {return c.local.xvnc;
-}
-, .check = check_not_empty
-}
-, {.name = "local.session_command", .field = [](config & c) -> auto& {return c.local.session_command;
-}
-, .check = check_not_empty
-}
-, {.name = "local.run_as", .field = [](config & c) -> auto& {return c.local.run_as;
-}
-, .check = check_account_name
-}
-, {.name = "local.geometry", .field = [](config & c) -> auto& {return c.local.geometry;
-}
-, .check = check_geometry
-}
-,
+    {.name = "local.xvnc", .field = [](config& c) -> auto& { return c.local.xvnc; }, .check = check_not_empty},
+    {.name = "local.session_command",
+     .field = [](config& c) -> auto& { return c.local.session_command; },
+     .check = check_not_empty},
+    {.name = "local.run_as", .field = [](config& c) -> auto& { return c.local.run_as; }, .check = check_account_name},
+    {.name = "local.geometry", .field = [](config& c) -> auto& { return c.local.geometry; }, .check = check_geometry},
 
-    {.name = "files.quota", .field = [](config & c) -> auto& {return c.files.quota;
-}
-, .check = check_byte_size
-}
-, {.name = "files.max_file_size", .field = [](config & c) -> auto& {return c.files.max_file_size;
-}
-, .check = check_byte_size
-}
-, {.name = "files.shared_writable_by", .field = [](config & c) -> auto& {return c.files.shared_writable_by;
-}
-, .one_of = role_names
-}
-,
-}
-;
+    {.name = "files.quota", .field = [](config& c) -> auto& { return c.files.quota; }, .check = check_byte_size},
+    {.name = "files.max_file_size",
+     .field = [](config& c) -> auto& { return c.files.max_file_size; },
+     .check = check_byte_size},
+    {.name = "files.shared_writable_by",
+     .field = [](config& c) -> auto& { return c.files.shared_writable_by; },
+     .one_of = role_names},
+};
 
 // The keys of one [[desktop_types]] entry. Desktop types come from the file only: a list of tables has
 // no sensible DESKGATE_SECTION_KEY spelling, so these keys are not overridable by environment.
 const key_spec<desktop_type_config> desktop_type_keys[] = {
-    {.name = "slug", .field = [](desktop_type_config & t) -> auto& {return t.slug;
-}
-, .check = check_slug
-}
-, {.name = "name", .field = [](desktop_type_config & t) -> auto& {return t.name;
-}
-}
-, {.name = "description", .field = [](desktop_type_config & t) -> auto& {return t.description;
-}
-}
-, {.name = "icon", .field = [](desktop_type_config & t) -> auto& {return t.icon;
-}
-}
-, {.name = "backend", .field = [](desktop_type_config & t) -> auto& {return t.backend;
-}
-, .one_of = backends
-}
-, {.name = "open_to_all", .field = [](desktop_type_config & t) -> auto& {return t.open_to_all;
-}
-}
-, {.name = "enabled", .field = [](desktop_type_config & t) -> auto& {return t.enabled;
-}
-}
-, {.name = "image", .field = [](desktop_type_config & t) -> auto& {return t.image;
-}
-}
-, {.name = "command", .field = [](desktop_type_config & t) -> auto& {return t.command;
-}
-}
-, {.name = "host", .field = [](desktop_type_config & t) -> auto& {return t.host;
-}
-}
-, {.name = "port", .field = [](desktop_type_config & t) -> auto& {return t.port;
-}
-}
-, {.name = "protocol", .field = [](desktop_type_config & t) -> auto& {return t.protocol;
-}
-, .one_of = protocols
-}
-, {.name = "auth", .field = [](desktop_type_config & t) -> auto& {return t.auth;
-}
-, .one_of = upstream_auths
-}
-, {.name = "password", .field = [](desktop_type_config & t) -> auto& {return t.password;
-}
-, .secret = true
-}
-, {.name = "path", .field = [](desktop_type_config & t) -> auto& {return t.path;
-}
-, .check = check_url_path
-}
-, {.name = "tls", .field = [](desktop_type_config & t) -> auto& {return t.tls;
-}
-}
-, {.name = "tls_verify", .field = [](desktop_type_config & t) -> auto& {return t.tls_verify;
-}
-}
-, {.name = "backend_host", .field = [](desktop_type_config & t) -> auto& {return t.backend_host;
-}
-}
-, {.name = "http_port", .field = [](desktop_type_config & t) -> auto& {return t.http_port;
-}
-}
-, {.name = "start_timeout", .field = [](desktop_type_config & t) -> auto& {return t.start_timeout;
-}
-, .zero_allowed = true
-}
-, {.name = "cpus", .field = [](desktop_type_config & t) -> auto& {return t.cpus;
-}
-, .check = check_cpus
-}
-, {.name = "memory", .field = [](desktop_type_config & t) -> auto& {return t.memory;
-}
-, .check = check_byte_size
-}
-, {.name = "shm_size", .field = [](desktop_type_config & t) -> auto& {return t.shm_size;
-}
-, .check = check_byte_size
-}
-, {.name = "pids", .field = [](desktop_type_config & t) -> auto& {return t.pids;
-}
-}
-, {.name = "env", .field = [](desktop_type_config & t) -> auto& {return t.env;
-}
-, .check = check_env_assignment
-}
-, {.name = "secret_env", .field = [](desktop_type_config & t) -> auto& {return t.secret_env;
-}
-, .check = check_env_name
-}
-,
-}
-;
+    {.name = "slug", .field = [](desktop_type_config& t) -> auto& { return t.slug; }, .check = check_slug},
+    {.name = "name", .field = [](desktop_type_config& t) -> auto& { return t.name; }},
+    {.name = "description", .field = [](desktop_type_config& t) -> auto& { return t.description; }},
+    {.name = "icon", .field = [](desktop_type_config& t) -> auto& { return t.icon; }},
+    {.name = "backend", .field = [](desktop_type_config& t) -> auto& { return t.backend; }, .one_of = backends},
+    {.name = "open_to_all", .field = [](desktop_type_config& t) -> auto& { return t.open_to_all; }},
+    {.name = "enabled", .field = [](desktop_type_config& t) -> auto& { return t.enabled; }},
+    {.name = "image", .field = [](desktop_type_config& t) -> auto& { return t.image; }},
+    {.name = "command", .field = [](desktop_type_config& t) -> auto& { return t.command; }},
+    {.name = "host", .field = [](desktop_type_config& t) -> auto& { return t.host; }},
+    {.name = "port", .field = [](desktop_type_config& t) -> auto& { return t.port; }},
+    {.name = "protocol", .field = [](desktop_type_config& t) -> auto& { return t.protocol; }, .one_of = protocols},
+    {.name = "auth", .field = [](desktop_type_config& t) -> auto& { return t.auth; }, .one_of = upstream_auths},
+    {.name = "password", .field = [](desktop_type_config& t) -> auto& { return t.password; }, .secret = true},
+    {.name = "path", .field = [](desktop_type_config& t) -> auto& { return t.path; }, .check = check_url_path},
+    {.name = "tls", .field = [](desktop_type_config& t) -> auto& { return t.tls; }},
+    {.name = "tls_verify", .field = [](desktop_type_config& t) -> auto& { return t.tls_verify; }},
+    {.name = "backend_host", .field = [](desktop_type_config& t) -> auto& { return t.backend_host; }},
+    {.name = "http_port", .field = [](desktop_type_config& t) -> auto& { return t.http_port; }},
+    {.name = "start_timeout",
+     .field = [](desktop_type_config& t) -> auto& { return t.start_timeout; },
+     .zero_allowed = true},
+    {.name = "cpus", .field = [](desktop_type_config& t) -> auto& { return t.cpus; }, .check = check_cpus},
+    {.name = "memory", .field = [](desktop_type_config& t) -> auto& { return t.memory; }, .check = check_byte_size},
+    {.name = "shm_size", .field = [](desktop_type_config& t) -> auto& { return t.shm_size; }, .check = check_byte_size},
+    {.name = "pids", .field = [](desktop_type_config& t) -> auto& { return t.pids; }},
+    {.name = "env", .field = [](desktop_type_config& t) -> auto& { return t.env; }, .check = check_env_assignment},
+    {.name = "secret_env",
+     .field = [](desktop_type_config& t) -> auto& { return t.secret_env; },
+     .check = check_env_name},
+};
 
 // The keys of one [[docker_hosts]] entry; like desktop types, file only. None of them is secret: tls_key
 // names a file, it is not the key itself.
 const key_spec<docker_host_config> docker_host_keys[] = {
-    {.name = "name", .field = [](docker_host_config & h) -> auto& {return h.name;
-}
-, .check = check_slug
-}
-, {.name = "url", .field = [](docker_host_config & h) -> auto& {return h.url;
-}
-, .check = check_docker_url
-}
-, {.name = "tls_ca", .field = [](docker_host_config & h) -> auto& {return h.tls_ca;
-}
-}
-, {.name = "tls_cert", .field = [](docker_host_config & h) -> auto& {return h.tls_cert;
-}
-}
-, {.name = "tls_key", .field = [](docker_host_config & h) -> auto& {return h.tls_key;
-}
-}
-, {.name = "publish_address", .field = [](docker_host_config & h) -> auto& {return h.publish_address;
-}
-, .check = check_ip_address
-}
-, {.name = "network", .field = [](docker_host_config & h) -> auto& {return h.network;
-}
-, .check = check_docker_network
-}
-,
-}
-;
+    {.name = "name", .field = [](docker_host_config& h) -> auto& { return h.name; }, .check = check_slug},
+    {.name = "url", .field = [](docker_host_config& h) -> auto& { return h.url; }, .check = check_docker_url},
+    {.name = "tls_ca", .field = [](docker_host_config& h) -> auto& { return h.tls_ca; }},
+    {.name = "tls_cert", .field = [](docker_host_config& h) -> auto& { return h.tls_cert; }},
+    {.name = "tls_key", .field = [](docker_host_config& h) -> auto& { return h.tls_key; }},
+    {.name = "publish_address",
+     .field = [](docker_host_config& h) -> auto& { return h.publish_address; },
+     .check = check_ip_address},
+    {.name = "network", .field = [](docker_host_config& h) -> auto& { return h.network; }, .check = check_docker_network},
+};
 
 // With no file at all: the header's defaults plus this one type, so `deskgate serve` works out of the box.
 constexpr std::string_view embedded_default = R"toml(
@@ -729,26 +532,16 @@ concept duration_field = std::same_as<T, milliseconds> || std::same_as<T, second
 
 std::string type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a floating-point number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
   }
   return "nothing";
 }
@@ -761,7 +554,8 @@ template <integer_field T>
 T narrow(long long value) {
   if (!std::in_range<T>(value)) {
     throw std::invalid_argument("must be between " + std::to_string(std::numeric_limits<T>::min()) + " and " +
-                                std::to_string(std::numeric_limits<T>::max()) + ", got " + std::to_string(value));
+                                std::to_string(std::numeric_limits<T>::max()) + ", got " +
+                                std::to_string(value));
   }
   return static_cast<T>(value);
 }
@@ -957,21 +751,11 @@ std::string toml_string(std::string_view text) {
   for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
       default:
         if (byte < 0x20 || byte == 0x7f) {
           char escape[8];
@@ -1094,20 +878,22 @@ struct table_array_spec {
 };
 
 const table_array_spec<docker_host_config> docker_hosts_array = {
-    .name = "docker_hosts", .entries = [](config & c) -> auto& {return c.docker_hosts;
-}
-, .keys = docker_host_keys, .id_key = "name",
-  .id = [](const docker_host_config& h) -> const std::string& { return h.name; }, .check_entry = check_docker_host,
-}
-;
+    .name = "docker_hosts",
+    .entries = [](config& c) -> auto& { return c.docker_hosts; },
+    .keys = docker_host_keys,
+    .id_key = "name",
+    .id = [](const docker_host_config& h) -> const std::string& { return h.name; },
+    .check_entry = check_docker_host,
+};
 
 const table_array_spec<desktop_type_config> desktop_types_array = {
-    .name = "desktop_types", .entries = [](config & c) -> auto& {return c.desktop_types;
-}
-, .keys = desktop_type_keys, .id_key = "slug",
-  .id = [](const desktop_type_config& t) -> const std::string& { return t.slug; }, .check_entry = check_desktop_type,
-}
-;
+    .name = "desktop_types",
+    .entries = [](config& c) -> auto& { return c.desktop_types; },
+    .keys = desktop_type_keys,
+    .id_key = "slug",
+    .id = [](const desktop_type_config& t) -> const std::string& { return t.slug; },
+    .check_entry = check_desktop_type,
+};
 
 // Calls `f` with each array of tables, in the order they are rendered.
 template <class F>
@@ -1201,7 +987,8 @@ void read_environment(config& cfg, const environment& env) {
       });
       throw config_error(message);
     }
-    assign(cfg, *spec, spec->name, "environment variable " + variable, [&](auto& field) { read_text(value, field); });
+    assign(cfg, *spec, spec->name, "environment variable " + variable,
+           [&](auto& field) { read_text(value, field); });
   }
 }
 
@@ -1241,11 +1028,12 @@ void finish(config& cfg) {
     if (cfg.docker_hosts.empty()) {
       fail(display + ".backend", "\"docker\" needs at least one [[docker_hosts]] entry", {});
     }
-    bool known =
-        type.backend_host.empty() || std::any_of(cfg.docker_hosts.begin(), cfg.docker_hosts.end(),
-                                                 [&](const auto& host) { return host.name == type.backend_host; });
+    bool known = type.backend_host.empty() ||
+                 std::any_of(cfg.docker_hosts.begin(), cfg.docker_hosts.end(),
+                             [&](const auto& host) { return host.name == type.backend_host; });
     if (!known) {
-      fail(display + ".backend_host", in_quotes(type.backend_host) + " is not a docker host; known: " + host_names, {});
+      fail(display + ".backend_host",
+           in_quotes(type.backend_host) + " is not a docker host; known: " + host_names, {});
     }
   }
 }
@@ -1306,8 +1094,8 @@ std::int64_t parse_byte_size(std::string_view text) {
     std::string_view suffix;
     int shift;  // powers of 1024, as Docker counts them
   };
-  static constexpr unit units[] = {{"", 0},    {"b", 0},  {"k", 10},  {"kb", 10}, {"m", 20},
-                                   {"mb", 20}, {"g", 30}, {"gb", 30}, {"t", 40},  {"tb", 40}};
+  static constexpr unit units[] = {{"", 0},   {"b", 0},   {"k", 10},  {"kb", 10}, {"m", 20},
+                                   {"mb", 20}, {"g", 30}, {"gb", 30}, {"t", 40}, {"tb", 40}};
   auto fail_with = [&](std::string_view why) {
     return std::invalid_argument("invalid size " + in_quotes(text) + ": " + std::string(why));
   };
@@ -1331,15 +1119,14 @@ double parse_cpus(std::string_view text) {
   auto dot = text.find('.');
   auto whole = text.substr(0, dot);
   auto fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  bool well_formed =
-      (whole.empty() || is_digits(whole)) && (dot == std::string_view::npos ? !whole.empty() : is_digits(fraction));
+  bool well_formed = (whole.empty() || is_digits(whole)) &&
+                     (dot == std::string_view::npos ? !whole.empty() : is_digits(fraction));
   if (!well_formed) throw fail_with("expected a decimal number such as \"2\" or \"1.5\"");
   // Docker counts in billionths of a CPU and refuses anything finer.
   if (fraction.size() > 9) throw fail_with("at most 9 decimal places are allowed");
   double cpus = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cpus, std::chars_format::fixed);
-  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && cpus > 1024))
-    throw fail_with("must be at most 1024");
+  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && cpus > 1024)) throw fail_with("must be at most 1024");
   if (ec != std::errc{} || end != text.data() + text.size()) throw fail_with("not a number");
   if (!(cpus > 0)) throw fail_with("must be more than 0");
   return cpus;
@@ -1366,7 +1153,9 @@ config load_config(const std::optional<std::filesystem::path>& file, const envir
   return load(text.str(), file->string(), env);
 }
 
-config load_config_from_string(std::string_view toml_text, const environment& env) { return load(toml_text, {}, env); }
+config load_config_from_string(std::string_view toml_text, const environment& env) {
+  return load(toml_text, {}, env);
+}
 
 std::string render_config(const config& cfg) {
   // The key table hands out mutable references, so render from a copy.

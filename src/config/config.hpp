@@ -27,7 +27,7 @@ struct server_config {
   std::vector<cidr> trusted_proxies = {cidr::parse("127.0.0.1/32"), cidr::parse("::1/128")};
   std::filesystem::path web_root;  // built web UI; empty: <data_dir>/../web/dist if present, else none
   int io_threads = 2;
-  int worker_threads = 4;  // blocking work (database, files) runs here, never on I/O threads
+  int worker_threads = 4;            // blocking work (database, files) runs here, never on I/O threads
   std::size_t max_connections = 10000;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
@@ -63,7 +63,7 @@ struct session_config {
 
 struct local_auth_config {
   bool enabled = true;
-  int max_failures_per_user = 5;  // within failure_window, then 429
+  int max_failures_per_user = 5;     // within failure_window, then 429
   int max_failures_per_address = 20;
   seconds failure_window{15 * 60};
 
@@ -103,10 +103,10 @@ struct desktops_config {
   seconds remove_stopped_after{24 * 3600};
   int max_per_user = 3;
   int max_total = 500;
-  seconds scheduler_interval{30};         // how often idle culling and removal of stopped desktops run
-  seconds reconcile_interval{60};         // how often the database is compared with what the backends run
-  seconds start_timeout{60};              // readiness deadline for types that set none
-  seconds stop_grace{10};                 // SIGTERM → SIGKILL (local) / docker stop timeout
+  seconds scheduler_interval{30};  // how often idle culling and removal of stopped desktops run
+  seconds reconcile_interval{60};  // how often the database is compared with what the backends run
+  seconds start_timeout{60};       // readiness deadline for types that set none
+  seconds stop_grace{10};          // SIGTERM → SIGKILL (local) / docker stop timeout
   std::uint16_t port_range_start = 7000;  // host ports published for docker desktops
   std::uint16_t port_range_end = 7999;
   bool remove_unknown = false;  // remove labelled containers/sessions the database does not know
@@ -116,19 +116,19 @@ struct desktops_config {
 
 // The WebSocket gateway: how relays to desktops behave.
 struct gateway_config {
-  milliseconds ping_interval{25'000};                // keepalive pings; proxies drop silent tunnels after 60 s
-  milliseconds handshake_timeout{10'000};            // upstream connect + RFB/WebSocket handshakes + the browser's
+  milliseconds ping_interval{25'000};      // keepalive pings; proxies drop silent tunnels after 60 s
+  milliseconds handshake_timeout{10'000};  // upstream connect + RFB/WebSocket handshakes + the browser's
   std::size_t max_message_bytes = 16 * 1024 * 1024;  // larger browser messages close the relay (1009)
-  seconds session_recheck_interval{60};              // how often open relays check their session still exists
+  seconds session_recheck_interval{60};    // how often open relays check their session still exists
 
   bool operator==(const gateway_config&) const = default;
 };
 
 // The local backend: Xvnc and a session command as local processes.
 struct local_backend_config {
-  std::string xvnc = "Xvnc";                             // a path, or a name looked up in PATH
+  std::string xvnc = "Xvnc";  // a path, or a name looked up in PATH
   std::string session_command = "openbox & exec xterm";  // run by /bin/sh with DISPLAY set
-  std::string run_as = "deskgate-desktop";               // the account desktops run as when deskgate runs as root
+  std::string run_as = "deskgate-desktop";  // the account desktops run as when deskgate runs as root
   std::string geometry = "1280x800";
 
   bool operator==(const local_backend_config&) const = default;
@@ -136,7 +136,7 @@ struct local_backend_config {
 
 // The file spaces (home, shared, assignment folders) and their limits.
 struct files_config {
-  std::string quota = "1g";                    // per user's home; "" for none (k/m/g/t suffixes, powers of 1024)
+  std::string quota = "1g";                    // per user's home; "" for none (k/m/g/t: powers of 1024)
   std::string max_file_size = "512m";          // per uploaded file; "" for none
   std::string shared_writable_by = "teacher";  // student|teacher|admin: this role and those above change shared
 
@@ -169,20 +169,20 @@ struct desktop_type_config {
   std::string command;
   std::string host;
   std::uint16_t port = 0;
-  std::string protocol = "vnc";       // vnc|websocket
+  std::string protocol = "vnc";     // vnc|websocket
   std::string auth = "vnc-password";  // vnc-password|basic|none
-  std::string password;               // secret
+  std::string password;             // secret
   std::string path = "/websockify";
   bool tls = false;
   bool tls_verify = true;
-  std::string backend_host;     // docker: a docker_hosts[].name; empty: the first docker host
-  std::uint16_t http_port = 0;  // a web port of the desktop, proxied under /desktop/{id}/http/
-  seconds start_timeout{0};     // readiness deadline; 0: desktops.start_timeout
-  std::string cpus;             // docker limits: "1.5" CPUs, memory "2g", shm_size "512m", pids 512
+  std::string backend_host;      // docker: a docker_hosts[].name; empty: the first docker host
+  std::uint16_t http_port = 0;   // a web port of the desktop, proxied under /desktop/{id}/http/
+  seconds start_timeout{0};      // readiness deadline; 0: desktops.start_timeout
+  std::string cpus;              // docker limits: "1.5" CPUs, memory "2g", shm_size "512m", pids 512
   std::string memory;
   std::string shm_size;
   int pids = 0;
-  std::vector<std::string> env;       // extra environment, "NAME=value"
+  std::vector<std::string> env;  // extra environment, "NAME=value"
   std::string secret_env = "VNC_PW";  // docker: the environment variable carrying the desktop's secret
 
   bool operator==(const desktop_type_config&) const = default;

@@ -42,8 +42,8 @@ outcome dispatcher::handle(const request& req) const {
     out.res = error_response(e);
   } catch (const std::exception& e) {
     log::error("handler failed", {{"request_id", req.request_id}, {"path", req.path}, {"error", e.what()}});
-    out.res =
-        error_response(errc::internal, "Something went wrong on the server. The request id is " + req.request_id + ".");
+    out.res = error_response(errc::internal, "Something went wrong on the server. The request id is " +
+                                                 req.request_id + ".");
   }
   out.res.headers.set("X-Content-Type-Options", "nosniff");
   out.res.headers.set("Referrer-Policy", "same-origin");
@@ -67,9 +67,9 @@ void dispatcher::run(const request& req, outcome& out) const {
   if (!match.matched) {
     if (!match.allowed.empty()) {
       out.route = "unmatched";
-      out.res =
-          error_response(errc::method_not_allowed, std::string(to_string(req.verb)) + " is not allowed here; use " +
-                                                       allow_header(match.allowed) + ".");
+      out.res = error_response(errc::method_not_allowed,
+                               std::string(to_string(req.verb)) + " is not allowed here; use " +
+                                   allow_header(match.allowed) + ".");
       out.res.headers.set("Allow", allow_header(match.allowed));
       return;
     }

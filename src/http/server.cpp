@@ -224,6 +224,21 @@ class connection : public std::enable_shared_from_this<connection> {
     steady::time_point started;
   };
 
+  // deskgate's request and the start of its log entry, from what Beast parsed.
+  std::pair<converted_request, request_log> convert(bhttp::request<bhttp::string_body>&& msg) {
+    auto started = steady::now();
+    auto converted =
+        from_beast(std::move(msg), peer_, srv_.opts.trusted_proxies, [this] { return srv_.next_request_id(); });
+    request_log entry{converted.req.method_text,
+                      converted.req.path,
+                      converted.req.request_id,
+                      converted.req.client_address,
+                      "unmatched",
+                      std::nullopt,
+                      started};
+    return {std::move(converted), std::move(entry)};
+  }
+
   // Answers a request that could not be read completely, then closes: the stream position is unknown.
   void refuse(errc code, std::string message) {
     busy_ = true;
@@ -233,19 +248,10 @@ class connection : public std::enable_shared_from_this<connection> {
 
   void handle_request() {
     busy_ = true;
-    auto started = steady::now();
     // An upgrade request is kept as Beast parsed it: the relay answers it with 101 after authorization.
     std::optional<bhttp::request<bhttp::string_body>> upgrade_request;
     if (websocket::is_upgrade(parser_->get())) upgrade_request = parser_->get();
-    auto converted =
-        from_beast(parser_->release(), peer_, srv_.opts.trusted_proxies, [this] { return srv_.next_request_id(); });
-    request_log entry{converted.req.method_text,
-                      converted.req.path,
-                      converted.req.request_id,
-                      converted.req.client_address,
-                      "unmatched",
-                      std::nullopt,
-                      started};
+    auto [converted, entry] = convert(parser_->release());
     if (!converted.valid_path) {
       srv_.stats.count_refusal("bad_request");
       return write(error_response(errc::bad_request, "The request path is not a valid URL path."), false,
@@ -285,16 +291,8 @@ class connection : public std::enable_shared_from_this<connection> {
   // conflicts) answer before a single body byte is accepted.
   void handle_streamed_request() {
     busy_ = true;
-    auto started = steady::now();
-    auto converted = from_beast(bhttp::request<bhttp::string_body>(parser_->get()), peer_, srv_.opts.trusted_proxies,
-                                [this] { return srv_.next_request_id(); });
-    request_log entry{converted.req.method_text,
-                      converted.req.path,
-                      converted.req.request_id,
-                      converted.req.client_address,
-                      "unmatched",
-                      std::nullopt,
-                      started};
+    // The header only: the body is still on the wire.
+    auto [converted, entry] = convert(bhttp::request<bhttp::string_body>(parser_->get()));
     asio::post(srv_.workers, [self = shared_from_this(), req = std::move(converted.req), entry = std::move(entry),
                               guard = asio::make_work_guard(srv_.ioc)]() mutable {
       outcome out = self->srv_.handler(req);
