@@ -7,7 +7,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
-  libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libssl-dev zlib1g-dev
   # The local desktop backend: Xvnc with a window manager and a terminal (the built-in Terminal type).
   tigervnc-standalone-server tigervnc-tools openbox xterm fonts-dejavu-core
 )
@@ -15,6 +15,8 @@ build_packages=(
 # inspecting test databases, curl for the smoke test.
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev sqlite3 curl
+  # unzip checks the folder downloads of the file API.
+  unzip
   # Real container engines for the docker backend's tests (started privately by the test harness), and
   # what their harness uses: ip for bridges, openssl for the TLS client-certificate test.
   docker.io podman iproute2 openssl

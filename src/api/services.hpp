@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "desktops/desktop_manager.hpp"
+#include "files/file_service.hpp"
 #include "gateway/relay_registry.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -24,6 +25,7 @@ struct services {
   desktop_manager& desktops;
   relay_registry& relays;
   auth::oidc::login_flow* oidc;  // nullptr when OpenID Connect is not configured
+  files::file_service& files;
 };
 
 // A route handler as a plain function of the services and the request context.
@@ -45,5 +47,6 @@ void add_gateway_routes(http::router& r, services& s);
 void add_diagnostics_routes(http::router& r, services& s);
 void add_event_routes(http::router& r, services& s);
 void add_desktop_http_routes(http::router& r, services& s);
+void add_file_routes(http::router& r, services& s);
 
 }  // namespace deskgate::api

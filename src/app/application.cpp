@@ -7,12 +7,14 @@
 #include "auth/session_service.hpp"
 #include "backends/docker/docker_backend.hpp"
 #include "backends/local/local_backend.hpp"
+#include "backends/local/local_process.hpp"
 #include "backends/static/static_backend.hpp"
 #include "core/periodic_task.hpp"
 #include "desktops/desktop_manager.hpp"
 #include "desktops/desktop_type_rules.hpp"
 #include "desktops/event_bus.hpp"
 #include "desktops/readiness.hpp"
+#include "files/file_service.hpp"
 #include "gateway/relay_registry.hpp"
 #include "http/dispatcher.hpp"
 #include "http/metrics.hpp"
@@ -70,6 +72,23 @@ manager_settings manager_settings_from(const config& cfg) {
   return m;
 }
 
+files::files_settings files_settings_from(const config& cfg) {
+  files::files_settings f;
+  f.data_dir = cfg.server.data_dir;
+  f.quota_bytes = cfg.files.quota.empty() ? 0 : static_cast<std::uint64_t>(parse_byte_size(cfg.files.quota));
+  f.max_file_bytes =
+      cfg.files.max_file_size.empty() ? 0 : static_cast<std::uint64_t>(parse_byte_size(cfg.files.max_file_size));
+  f.shared_writer = parse_role(cfg.files.shared_writable_by).value_or(role::teacher);
+  // As root, desktops run as local.run_as: what the API creates belongs to that account too, so both
+  // sides can change it.
+  if (::geteuid() == 0) {
+    if (auto acct = local::find_account(cfg.local.run_as); acct && acct->uid != 0) {
+      f.owner = files::file_owner{acct->uid, acct->gid};
+    }
+  }
+  return f;
+}
+
 std::unique_ptr<backend_registry> make_backends(const config& cfg) {
   auto registry = std::make_unique<backend_registry>();
   registry->add_local(std::make_unique<local_backend>(cfg.local, cfg.server.data_dir));
@@ -92,14 +111,16 @@ struct application::impl {
         throttle(*this->clk, cfg.auth.local.max_failures_per_user, cfg.auth.local.max_failures_per_address,
                  cfg.auth.local.failure_window.count()),
         backends(make_backends(cfg)),
-        desktops(*db, *this->clk, *backends, events, manager_settings_from(cfg), desktop_readiness_probe()),
+        files(files_settings_from(cfg), *db),
+        desktops(*db, *this->clk, *backends, events, with_mounts(manager_settings_from(cfg)),
+                 desktop_readiness_probe()),
         oidc(cfg.auth.oidc.enabled() ? std::make_unique<auth::oidc::login_flow>(cfg, *db, *this->clk) : nullptr),
-        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get()},
+        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get(), files},
         dispatch(api::make_router(services), sessions, http::static_files(cfg.server.web_root),
                  cfg.server.public_origin),
         server(
-            with_upgrades(server_options_from(cfg)), [this](const http::request& r) { return dispatch.handle(r); },
-            stats),
+            with_streaming(with_upgrades(server_options_from(cfg))),
+            [this](const http::request& r) { return dispatch.handle(r); }, stats),
         // A desktop that stops takes its viewers with it.
         desktop_watch(events.subscribe([this](const desktop_event& e) {
           if (e.removed || e.state == desktop_state::stopping || e.state == desktop_state::stopped ||
@@ -138,6 +159,20 @@ struct application::impl {
     return o;
   }
 
+  // Every desktop shows the shared space at ~/Public/shared, writable for those who may change it.
+  manager_settings with_mounts(manager_settings m) {
+    m.mounts_for = [this](const user& u) {
+      files.resolve(u.id, u.user_role, "shared");  // creates the folder on first use
+      return std::vector<desktop_mount>{{files.shared_dir(), "Public/shared", !files.may_write_shared(u.user_role)}};
+    };
+    return m;
+  }
+
+  http::server_options with_streaming(http::server_options o) {
+    o.streams_body = [this](http::method verb, std::string_view path) { return dispatch.streams_body(verb, path); };
+    return o;
+  }
+
   void start_scheduled_tasks() {
     tasks.push_back(std::make_unique<periodic_task>("session purge", session_purge_interval, [this] {
       if (int purged = sessions.purge_expired(); purged > 0) {
@@ -168,6 +203,7 @@ struct application::impl {
   auth::login_throttle throttle;
   event_bus events;
   std::unique_ptr<backend_registry> backends;
+  files::file_service files;
   desktop_manager desktops;
   relay_registry relays;
   std::unique_ptr<auth::oidc::login_flow> oidc;

@@ -26,6 +26,13 @@ struct endpoint {
   static std::optional<endpoint> parse(std::string_view text);
 };
 
+// A folder shown inside a desktop's home (the shared space at Public/shared, assignment folders).
+struct desktop_mount {
+  std::filesystem::path source;  // on the host: a folder deskgate manages
+  std::string target;            // relative to the desktop's home, e.g. "Public/shared"
+  bool read_only = true;
+};
+
 // Everything a backend needs to start one desktop.
 struct desktop_spec {
   std::string public_id;
@@ -34,7 +41,8 @@ struct desktop_spec {
   desktop_type type;
   std::string secret;              // the desktop's own VNC / Basic password
   std::filesystem::path home_dir;  // the user's persistent home (created by the manager)
-  std::uint16_t host_port = 0;     // allocated by the manager when needs_host_port()
+  std::vector<desktop_mount> mounts;
+  std::uint16_t host_port = 0;  // allocated by the manager when needs_host_port()
 };
 
 struct started_instance {

@@ -340,6 +340,7 @@ constexpr std::string_view backends[] = {"local", "docker", "static"};
 constexpr std::string_view protocols[] = {"vnc", "websocket"};
 constexpr std::string_view upstream_auths[] = {"vnc-password", "basic", "none"};
 constexpr std::string_view token_auth_methods[] = {"client_secret_basic", "client_secret_post"};
+constexpr std::string_view role_names[] = {"student", "teacher", "admin"};
 
 // Keys are grouped by section: render_config starts a new [section] whenever the prefix changes.
 const key_spec<config> config_keys[] = {
@@ -449,6 +450,14 @@ const key_spec<config> config_keys[] = {
      .check = check_not_empty},
     {.name = "local.run_as", .field = [](config& c) -> auto& { return c.local.run_as; }, .check = check_account_name},
     {.name = "local.geometry", .field = [](config& c) -> auto& { return c.local.geometry; }, .check = check_geometry},
+
+    {.name = "files.quota", .field = [](config& c) -> auto& { return c.files.quota; }, .check = check_byte_size},
+    {.name = "files.max_file_size",
+     .field = [](config& c) -> auto& { return c.files.max_file_size; },
+     .check = check_byte_size},
+    {.name = "files.shared_writable_by",
+     .field = [](config& c) -> auto& { return c.files.shared_writable_by; },
+     .one_of = role_names},
 };
 
 // The keys of one [[desktop_types]] entry. Desktop types come from the file only: a list of tables has

@@ -144,6 +144,15 @@ struct local_backend_config {
   bool operator==(const local_backend_config&) const = default;
 };
 
+// The file spaces (home, shared, assignment folders) and their limits.
+struct files_config {
+  std::string quota = "1g";                    // per user's home; "" for none (k/m/g/t: powers of 1024)
+  std::string max_file_size = "512m";          // per uploaded file; "" for none
+  std::string shared_writable_by = "teacher";  // student|teacher|admin: this role and those above change shared
+
+  bool operator==(const files_config&) const = default;
+};
+
 // One [[docker_hosts]] entry: a Docker Engine (or Podman) API endpoint desktops can be placed on.
 struct docker_host_config {
   std::string name = "default";                     // what desktop_types[].backend_host refers to
@@ -197,6 +206,7 @@ struct config {
   desktops_config desktops;
   gateway_config gateway;
   local_backend_config local;
+  files_config files;
   std::vector<docker_host_config> docker_hosts;
   std::vector<desktop_type_config> desktop_types;
 

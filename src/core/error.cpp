@@ -21,6 +21,8 @@ errc_info info(errc e) noexcept {
     case errc::method_not_allowed: return {405, "method_not_allowed"};
     case errc::conflict: return {409, "conflict"};
     case errc::payload_too_large: return {413, "payload_too_large"};
+    case errc::insufficient_storage: return {507, "insufficient_storage"};
+    case errc::range_not_satisfiable: return {416, "range_not_satisfiable"};
     case errc::headers_too_large: return {431, "headers_too_large"};
     case errc::too_many_requests: return {429, "too_many_requests"};
     case errc::internal: return {500, "internal"};

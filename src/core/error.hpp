@@ -21,6 +21,8 @@ enum class errc {
   method_not_allowed,
   conflict,
   payload_too_large,
+  insufficient_storage,  // a quota or the disk is full (507)
+  range_not_satisfiable,
   headers_too_large,
   too_many_requests,
   internal,

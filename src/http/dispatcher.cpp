@@ -49,10 +49,17 @@ outcome dispatcher::handle(const request& req) const {
   out.res.headers.set("Referrer-Policy", "same-origin");
   if (req.verb == method::head) {
     // Keep the length of the GET answer, drop the body (the server writes headers only).
-    out.res.headers.set("Content-Length", std::to_string(out.res.body.size()));
+    auto size = out.res.stream ? out.res.stream->size() : std::optional<std::uint64_t>(out.res.body.size());
+    if (size) out.res.headers.set("Content-Length", std::to_string(*size));
     out.res.body.clear();
+    out.res.stream.reset();
   }
   return out;
+}
+
+bool dispatcher::streams_body(method verb, std::string_view path) const {
+  auto match = routes_.match(verb, path);
+  return match.matched && match.matched->streamed_body;
 }
 
 void dispatcher::run(const request& req, outcome& out) const {
@@ -105,6 +112,7 @@ void dispatcher::run(const request& req, outcome& out) const {
   if (ctx.acting_user_id) out.user_id = ctx.acting_user_id;
   out.upgrade = std::move(ctx.upgrade);
   out.push = std::move(ctx.push);
+  out.sink = std::move(ctx.sink);
 }
 
 }  // namespace deskgate::http

@@ -29,6 +29,8 @@ struct outcome {
   std::shared_ptr<const relay_target> upgrade;
   // Set when the request is an authorized push WebSocket: the server opens it and the feed writes to it.
   std::shared_ptr<push_feed> push;
+  // Set when a streamed-body route accepted the body: the server feeds it here, and finish() answers.
+  std::shared_ptr<body_sink> sink;
 };
 
 // Whether an Origin header value is acceptable: the public URL's origin, or the origin the request was
@@ -40,6 +42,10 @@ class dispatcher {
   dispatcher(router routes, authenticator& auth, static_files files, std::string public_origin);
 
   outcome handle(const request& req) const;
+
+  // True when the request's route takes its body as a stream: the server then calls handle() as soon as
+  // the headers are in, with an empty body, and reads the body only into the sink handle() returns.
+  bool streams_body(method verb, std::string_view path) const;
 
   // True when an Origin header value is acceptable for this request: the public URL's origin, or the
   // origin the request was addressed to (Host, or a trusted proxy's X-Forwarded-Proto/Host).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,17 +45,42 @@ struct request {
   std::string peer_address;    // the TCP peer
   std::string client_address;  // the browser, as far as trusted proxies say
   std::string scheme = "http";
-  std::string host;            // Host header or trusted X-Forwarded-Host[:Port]
+  std::string host;  // Host header or trusted X-Forwarded-Host[:Port]
   std::string request_id;
 
   // A query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> query_param(std::string_view name) const;
 };
 
+struct response;
+
+// A response body produced piece by piece (a file range, a zip being built), read on the worker pool so
+// nothing is held in memory whole. The server writes Content-Length when size() is known, chunked otherwise.
+class body_source {
+ public:
+  virtual ~body_source() = default;
+  virtual std::optional<std::uint64_t> size() const = 0;
+  // Fills up to `capacity` bytes; 0 means the end. Throws when the body cannot be completed (the server
+  // then cuts the connection: the status line is already sent).
+  virtual std::size_t read(char* buffer, std::size_t capacity) = 0;
+};
+
+// A request body taken piece by piece (a file upload), on the worker pool, by a route declared with
+// `streamed_body`. Destroyed without finish(): the body did not arrive whole, and nothing may remain of it.
+class body_sink {
+ public:
+  virtual ~body_sink() = default;
+  // Throws deskgate::error to refuse the rest (too large, over quota): that error is the answer.
+  virtual void write(std::string_view chunk) = 0;
+  // The whole body arrived: the answer.
+  virtual response finish() = 0;
+};
+
 struct response {
   int status = 200;
   header_map headers;
   std::string body;
+  std::shared_ptr<body_source> stream;  // set: the body comes from here instead of `body`
 
   static response json(int status, std::string body);
   static response no_content();

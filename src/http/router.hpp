@@ -55,6 +55,8 @@ struct context {
   std::shared_ptr<const relay_target> upgrade;
   // Set by push WebSocket routes (/api/events) that authorized an upgrade.
   std::shared_ptr<push_feed> push;
+  // Set by streamed-body routes that accept the body: it is fed to this sink, whose finish() answers.
+  std::shared_ptr<body_sink> sink;
 };
 
 using handler = std::function<response(context&)>;
@@ -67,6 +69,9 @@ struct route {
   // Unsafe methods on signed-in routes need X-CSRF-Token. Only routes that create the session (login)
   // are exempt; they are protected by the Origin check and the JSON content type instead.
   bool csrf = true;
+  // The handler runs on the headers alone (after every check), before any body byte is accepted, and
+  // sets context::sink to take the body in pieces (uploads). Without a sink its response is the answer.
+  bool streamed_body = false;
 };
 
 class router {

@@ -14,6 +14,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <mutex>
@@ -42,6 +43,12 @@ class connection;
 
 // How long to wait before accepting again after the process ran out of file descriptors.
 constexpr std::chrono::milliseconds accept_retry_delay{100};
+// Streamed bodies move in pieces of this size, each read or written within body_timeout.
+constexpr std::size_t stream_piece_bytes = 64 * 1024;
+// After answering a request whose body was not read (a refused upload), the rest of the body is read and
+// dropped for at most this long before closing: closing with unread data would reset the connection and
+// the client might never see the answer.
+constexpr std::chrono::seconds linger_timeout{5};
 
 std::string address_text(const asio::ip::address& a) {
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
@@ -147,13 +154,30 @@ class connection : public std::enable_shared_from_this<connection> {
     if (closing_) return close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(srv_.opts.max_header_bytes));
-    parser_->body_limit(srv_.opts.max_body_bytes);
+    // The body limit depends on the route, known once the header is in (on_header).
+    parser_->body_limit(boost::none);
     stream_.expires_after(timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                if (ec) return self->on_read_error(ec);
-                               self->read_body();
+                               self->on_header();
                              });
+  }
+
+  void on_header() {
+    if (streams_body()) return handle_streamed_request();
+    auto length = parser_->content_length();
+    if (length && *length > srv_.opts.max_body_bytes) return on_read_error(bhttp::error::body_limit);
+    parser_->body_limit(srv_.opts.max_body_bytes);
+    read_body();
+  }
+
+  bool streams_body() const {
+    if (!srv_.opts.streams_body) return false;
+    const auto& head = parser_->get();
+    std::string_view target = head.target();
+    auto path = percent_decode(target.substr(0, target.find('?')));
+    return path && srv_.opts.streams_body(parse_method(head.method_string()), *path);
   }
 
   void read_body() {
@@ -201,6 +225,21 @@ class connection : public std::enable_shared_from_this<connection> {
     steady::time_point started;
   };
 
+  // deskgate's request and the start of its log entry, from what Beast parsed.
+  std::pair<converted_request, request_log> convert(bhttp::request<bhttp::string_body>&& msg) {
+    auto started = steady::now();
+    auto converted =
+        from_beast(std::move(msg), peer_, srv_.opts.trusted_proxies, [this] { return srv_.next_request_id(); });
+    request_log entry{converted.req.method_text,
+                      converted.req.path,
+                      converted.req.request_id,
+                      converted.req.client_address,
+                      "unmatched",
+                      std::nullopt,
+                      started};
+    return {std::move(converted), std::move(entry)};
+  }
+
   // Answers a request that could not be read completely, then closes: the stream position is unknown.
   void refuse(errc code, std::string message) {
     busy_ = true;
@@ -210,19 +249,10 @@ class connection : public std::enable_shared_from_this<connection> {
 
   void handle_request() {
     busy_ = true;
-    auto started = steady::now();
     // An upgrade request is kept as Beast parsed it: the relay answers it with 101 after authorization.
     std::optional<bhttp::request<bhttp::string_body>> upgrade_request;
     if (websocket::is_upgrade(parser_->get())) upgrade_request = parser_->get();
-    auto converted =
-        from_beast(parser_->release(), peer_, srv_.opts.trusted_proxies, [this] { return srv_.next_request_id(); });
-    request_log entry{converted.req.method_text,
-                      converted.req.path,
-                      converted.req.request_id,
-                      converted.req.client_address,
-                      "unmatched",
-                      std::nullopt,
-                      started};
+    auto [converted, entry] = convert(parser_->release());
     if (!converted.valid_path) {
       srv_.stats.count_refusal("bad_request");
       return write(error_response(errc::bad_request, "The request path is not a valid URL path."), false,
@@ -251,6 +281,209 @@ class connection : public std::enable_shared_from_this<connection> {
                });
   }
 
+  // ---- streamed request bodies (uploads) ----
+
+  // The body, read in pieces into the sink the handler returned; the piece in flight is in buffer.
+  struct upload_state {
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    std::shared_ptr<body_sink> sink;
+    std::vector<char> buffer = std::vector<char>(stream_piece_bytes);
+    bool keep_alive = true;
+    request_log entry;
+  };
+
+  // The handler runs on the headers alone: authorization, CSRF and the route's own checks (size, quota,
+  // conflicts) answer before a single body byte is accepted.
+  void handle_streamed_request() {
+    busy_ = true;
+    // The header only: the body is still on the wire.
+    auto [converted, entry] = convert(bhttp::request<bhttp::string_body>(parser_->get()));
+    asio::post(srv_.workers, [self = shared_from_this(), req = std::move(converted.req), entry = std::move(entry),
+                              guard = asio::make_work_guard(srv_.ioc)]() mutable {
+      outcome out = self->srv_.handler(req);
+      entry.route = std::move(out.route);
+      entry.user_id = out.user_id;
+      asio::post(self->stream_.get_executor(),
+                 [self, keep_alive = req.keep_alive, out = std::move(out), entry = std::move(entry)]() mutable {
+                   if (!out.sink || self->parser_->is_done()) {
+                     if (out.sink) return self->finish_upload(std::move(out.sink), keep_alive, std::move(entry));
+                     self->body_unread_ = !self->parser_->is_done();
+                     return self->write(std::move(out.res), keep_alive && !self->body_unread_, std::move(entry));
+                   }
+                   self->receive_body(std::move(out.sink), keep_alive, std::move(entry));
+                 });
+    });
+  }
+
+  void receive_body(std::shared_ptr<body_sink> sink, bool keep_alive, request_log entry) {
+    upload_.reset(new upload_state{bhttp::request_parser<bhttp::buffer_body>(std::move(*parser_)), std::move(sink)});
+    upload_->keep_alive = keep_alive;
+    upload_->entry = std::move(entry);
+    upload_->parser.body_limit(boost::none);  // the sink enforces the route's own limits
+    parser_.reset();
+    if (!beast::iequals(upload_->parser.get()[bhttp::field::expect], "100-continue")) return read_piece();
+    static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(srv_.opts.body_timeout);
+    asio::async_write(stream_, asio::buffer(continue_line),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->abandon_upload(ec);
+                        self->read_piece();
+                      });
+  }
+
+  void read_piece() {
+    auto& body = upload_->parser.get().body();
+    body.data = upload_->buffer.data();
+    body.size = upload_->buffer.size();
+    // Per piece, not per request: a large upload over a slow line is fine while it keeps moving.
+    stream_.expires_after(srv_.opts.body_timeout);
+    bhttp::async_read(
+        stream_, buffer_, upload_->parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec == bhttp::error::need_buffer) ec = {};
+          if (ec) return self->abandon_upload(ec);
+          auto& u = *self->upload_;
+          std::size_t got = u.buffer.size() - u.parser.get().body().size;
+          bool done = u.parser.is_done();
+          asio::post(self->srv_.workers, [self, got, done, guard = asio::make_work_guard(self->srv_.ioc)] {
+            auto& u = *self->upload_;
+            std::optional<response> refusal;
+            try {
+              if (got > 0) u.sink->write(std::string_view(u.buffer.data(), got));
+            } catch (const std::exception& e) {
+              refusal = answer_for(e, u.entry.request_id);
+              u.sink.reset();  // nothing of the body may remain
+            }
+            asio::post(self->stream_.get_executor(), [self, done, refusal = std::move(refusal)]() mutable {
+              auto& u = *self->upload_;
+              if (refusal) {
+                self->body_unread_ = !done;
+                auto entry = std::move(u.entry);
+                self->upload_.reset();
+                return self->write(std::move(*refusal), false, std::move(entry));
+              }
+              if (!done) return self->read_piece();
+              auto sink = std::move(u.sink);
+              bool keep_alive = u.keep_alive;
+              auto entry = std::move(u.entry);
+              self->upload_.reset();
+              self->finish_upload(std::move(sink), keep_alive, std::move(entry));
+            });
+          });
+        });
+  }
+
+  void finish_upload(std::shared_ptr<body_sink> sink, bool keep_alive, request_log entry) {
+    asio::post(srv_.workers, [self = shared_from_this(), sink = std::move(sink), keep_alive, entry = std::move(entry),
+                              guard = asio::make_work_guard(srv_.ioc)]() mutable {
+      response answer;
+      try {
+        answer = sink->finish();
+      } catch (const std::exception& e) {
+        answer = answer_for(e, entry.request_id);
+      }
+      sink.reset();
+      asio::post(self->stream_.get_executor(),
+                 [self, answer = std::move(answer), keep_alive, entry = std::move(entry)]() mutable {
+                   self->write(std::move(answer), keep_alive, std::move(entry));
+                 });
+    });
+  }
+
+  // The body did not arrive whole (the client went away, timed out, or sent broken chunking): the sink is
+  // dropped, on the worker pool since dropping it deletes what it wrote.
+  void abandon_upload(beast::error_code ec) {
+    asio::post(srv_.workers, [sink = std::move(upload_->sink)]() mutable { sink.reset(); });
+    log::info("request body cut off", {{"request_id", upload_->entry.request_id}, {"error", ec.message()}});
+    log_request(upload_->entry, 400, 0);
+    upload_.reset();
+    busy_ = false;
+    on_read_error(ec);
+  }
+
+  // The error answer for a sink that threw.
+  static response answer_for(const std::exception& e, const std::string& request_id) {
+    if (auto* known = dynamic_cast<const deskgate::error*>(&e)) return error_response(*known);
+    log::error("upload failed", {{"request_id", request_id}, {"error", e.what()}});
+    return error_response(errc::internal, "Something went wrong on the server. The request id is " + request_id + ".");
+  }
+
+  // Reads and drops what the client still sends, then closes (see linger_timeout).
+  void linger_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(linger_timeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
+  }
+
+  // ---- streamed response bodies (downloads, zip) ----
+
+  struct download_state {
+    bhttp::response<bhttp::buffer_body> msg;
+    std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer;
+    std::shared_ptr<body_source> source;
+    std::vector<char> buffer = std::vector<char>(stream_piece_bytes);
+    bool keep_alive = true;
+  };
+
+  void write_streamed(response res, bool keep_alive, std::optional<request_log> entry) {
+    auto d = std::make_shared<download_state>();
+    copy_head(res, entry, d->msg);
+    auto size = res.stream->size();
+    if (size) {
+      d->msg.content_length(*size);
+    } else {
+      d->msg.chunked(true);
+    }
+    d->msg.keep_alive(keep_alive);
+    d->msg.body().data = nullptr;
+    d->msg.body().more = true;
+    d->serializer.emplace(d->msg);
+    d->source = std::move(res.stream);
+    d->keep_alive = keep_alive;
+    if (entry) log_request(*entry, res.status, size.value_or(0));
+    stream_.expires_after(srv_.opts.body_timeout);
+    bhttp::async_write_header(stream_, *d->serializer,
+                              [self = shared_from_this(), d](beast::error_code ec, std::size_t) {
+                                if (ec) return self->close();
+                                self->send_piece(d);
+                              });
+  }
+
+  void send_piece(const std::shared_ptr<download_state>& d) {
+    asio::post(srv_.workers, [self = shared_from_this(), d, guard = asio::make_work_guard(srv_.ioc)] {
+      std::optional<std::size_t> n;
+      try {
+        n = d->source->read(d->buffer.data(), d->buffer.size());
+      } catch (const std::exception& e) {
+        log::warn("streamed answer failed", {{"error", e.what()}});
+      }
+      asio::post(self->stream_.get_executor(), [self, d, n] {
+        if (!n) return self->close();  // the status line is out: only the cut tells the client
+        auto& body = d->msg.body();
+        body.data = *n > 0 ? d->buffer.data() : nullptr;
+        body.size = *n;
+        body.more = *n > 0;
+        self->stream_.expires_after(self->srv_.opts.body_timeout);
+        bhttp::async_write(self->stream_, *d->serializer, [self, d, last = *n == 0](beast::error_code ec, std::size_t) {
+          if (ec == bhttp::error::need_buffer) ec = {};
+          if (ec) return self->close();
+          if (!last) return self->send_piece(d);
+          self->busy_ = false;
+          if (!d->keep_alive) return self->close();
+          self->wait_for_next_request();
+        });
+      });
+    });
+  }
+
   // The connection becomes a relay: the stream and the upgrade request move into it; this object ends.
   void hand_over(bhttp::request<bhttp::string_body> upgrade_request, relay_target target, request_log entry) {
     log_request(entry, 101, 0);
@@ -277,19 +510,9 @@ class connection : public std::enable_shared_from_this<connection> {
   // Writes one answer; `entry` is absent for refusals of requests that were never read completely.
   void write(response res, bool keep_alive, std::optional<request_log> entry) {
     keep_alive = keep_alive && !closing_ && !srv_.stopping;
+    if (res.stream) return write_streamed(std::move(res), keep_alive, std::move(entry));
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(11);
-    out->result(static_cast<unsigned>(res.status));
-    std::string content_length;
-    for (auto& [name, value] : res.headers.fields()) {
-      if (beast::iequals(name, "Content-Length")) {
-        content_length = value;
-      } else {
-        out->insert(name, value);
-      }
-    }
-    out->set(bhttp::field::server, "deskgate");
-    if (entry) out->set("X-Request-Id", entry->request_id);
+    std::string content_length = copy_head(res, entry, *out);
     out->body() = std::move(res.body);
     if (!content_length.empty() && out->body().empty()) {
       out->set(bhttp::field::content_length, content_length);  // HEAD: the GET answer's length
@@ -303,9 +526,29 @@ class connection : public std::enable_shared_from_this<connection> {
     if (entry) log_request(*entry, res.status, out->body().size());
     bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
       self->busy_ = false;
+      if (!ec && self->body_unread_) return self->linger_close();
       if (ec || !keep_alive) return self->close();
       self->wait_for_next_request();
     });
+  }
+
+  // The status and header fields of `res` onto a Beast answer; returns a Content-Length given explicitly
+  // (a HEAD answer's), which the caller sets instead of the body's.
+  template <class Body>
+  std::string copy_head(const response& res, const std::optional<request_log>& entry, bhttp::response<Body>& out) {
+    out.version(11);
+    out.result(static_cast<unsigned>(res.status));
+    std::string content_length;
+    for (const auto& [name, value] : res.headers.fields()) {
+      if (beast::iequals(name, "Content-Length")) {
+        content_length = value;
+      } else {
+        out.insert(name, value);
+      }
+    }
+    out.set(bhttp::field::server, "deskgate");
+    if (entry) out.set("X-Request-Id", entry->request_id);
+    return content_length;
   }
 
   void log_request(const request_log& e, int status, std::size_t body_bytes) {
@@ -334,6 +577,9 @@ class connection : public std::enable_shared_from_this<connection> {
   server::impl& srv_;
   std::uint64_t id_;
   std::string peer_;
+  std::unique_ptr<upload_state> upload_;  // while a streamed request body is being received
+  std::array<char, 4096> drain_buffer_{};
+  bool body_unread_ = false;  // the answer goes out before the request body was read (linger, then close)
   bool busy_ = false;         // a request is being handled or its answer written
   bool closing_ = false;      // close after the current answer
   bool handed_over_ = false;  // the stream now belongs to a relay

@@ -1,6 +1,7 @@
 // The HTTP/1.1 server: accepts connections on io threads, reads requests with size limits and
 // timeouts, hands each complete request to the request handler on the worker pool, writes the answer
-// back on the connection's strand, and shuts down gracefully. Beast stays inside server.cpp.
+// back on the connection's strand, and shuts down gracefully. Uploads and downloads can be streamed
+// (body_sink, body_source) so no file is held in memory whole. Beast stays inside server.cpp.
 #pragma once
 
 #include <chrono>
@@ -46,6 +47,11 @@ struct server_options {
   std::chrono::milliseconds keepalive_timeout{60'000};
   std::vector<cidr> trusted_proxies;
   upgrade_support upgrades;  // empty: upgrade routes answer, but nothing is relayed
+  // Whether a request (method, percent-decoded path) goes to a route that takes its body as a stream
+  // (dispatcher::streams_body). Such requests are handled on their headers alone; the body then goes,
+  // piece by piece with a per-piece body_timeout, into the sink the handler returns, and only after the
+  // handler accepted it is "100 Continue" sent. Empty: every body is read whole (max_body_bytes).
+  std::function<bool(method, std::string_view path)> streams_body;
 };
 
 // Called on a worker thread with a complete request; returns the answer.

@@ -9,20 +9,14 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "core/mime_types.hpp"
+
 namespace deskgate::http {
 namespace fs = std::filesystem;
 namespace {
 
 // UI files are small; anything bigger is not ours to serve from memory.
 constexpr std::uintmax_t max_static_file_bytes = 64 * 1024 * 1024;
-
-std::string http_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
 
 // A request path is safe when every segment is a plain name: no "..", ".", hidden files or backslashes.
 bool safe_relative(std::string_view path, fs::path& out) {
@@ -54,6 +48,14 @@ bool looks_like_file(std::string_view path) {
 
 }  // namespace
 
+std::string http_date(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
 static_files::static_files(fs::path root) {
   std::error_code ec;
   if (!root.empty() && fs::is_directory(root, ec)) {
@@ -62,33 +64,7 @@ static_files::static_files(fs::path root) {
 }
 
 std::string_view static_files::content_type_for(const fs::path& file) {
-  static constexpr std::pair<std::string_view, std::string_view> types[] = {
-      {".html", "text/html; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},
-      {".map", "application/json"},
-      {".svg", "image/svg+xml"},
-      {".png", "image/png"},
-      {".jpg", "image/jpeg"},
-      {".jpeg", "image/jpeg"},
-      {".gif", "image/gif"},
-      {".webp", "image/webp"},
-      {".ico", "image/x-icon"},
-      {".woff", "font/woff"},
-      {".woff2", "font/woff2"},
-      {".ttf", "font/ttf"},
-      {".txt", "text/plain; charset=utf-8"},
-      {".wasm", "application/wasm"},
-      {".webmanifest", "application/manifest+json"},
-  };
-  std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const auto& [e, t] : types) {
-    if (e == ext) return t;
-  }
-  return "application/octet-stream";
+  return mime_type_for(file.filename().string());
 }
 
 std::optional<response> static_files::serve(const request& req) const {

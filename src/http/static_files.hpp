@@ -2,12 +2,16 @@
 // long caching for hashed assets, no path escapes, and index.html for UI routes (single-page app).
 #pragma once
 
+#include <ctime>
 #include <filesystem>
 #include <optional>
 
 #include "http/message.hpp"
 
 namespace deskgate::http {
+
+// An HTTP date (RFC 9110 IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(std::time_t t);
 
 class static_files {
  public:
@@ -21,8 +25,7 @@ class static_files {
 
  private:
   // `immutable`: a content-hashed asset (Vite's /assets/), cached for a year; everything else revalidates.
-  std::optional<response> file_response(const request& req, const std::filesystem::path& file,
-                                        bool immutable) const;
+  std::optional<response> file_response(const request& req, const std::filesystem::path& file, bool immutable) const;
 
   std::filesystem::path root_;  // canonical, or empty
 };

@@ -72,7 +72,7 @@ std::optional<desktop_state> parse_desktop_state(std::string_view text);
 bool is_active(desktop_state s);
 
 struct desktop_resources {
-  double cpus = 0;             // 0: no limit
+  double cpus = 0;  // 0: no limit
   std::int64_t memory_bytes = 0;
   std::int64_t shm_bytes = 0;
   std::int64_t pids = 0;
@@ -224,6 +224,9 @@ class store {
   virtual std::vector<group> list_groups_of(std::int64_t user_id) = 0;  // by name
   virtual assignment create_assignment(const assignment& a) = 0;
   virtual void delete_assignment(std::int64_t id) = 0;
+  virtual std::optional<assignment> find_assignment(std::int64_t id) = 0;
+  // True when the assignment names the user, or a group the user is a member of.
+  virtual bool assignment_includes(std::int64_t assignment_id, std::int64_t user_id) = 0;
 
   // Desktops. create throws errc::conflict when the user already has one of that type.
   virtual desktop create_desktop(const desktop& d) = 0;

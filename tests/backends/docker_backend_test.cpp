@@ -231,6 +231,9 @@ TEST_P(docker_backend_engine_test, started_desktop_speaks_rfb_on_loopback_and_ac
 
 TEST_P(docker_backend_engine_test, container_has_labels_limits_home_and_a_loopback_only_port) {
   desktop_spec spec = make_spec(7);
+  fs::path shared = spec.home_dir.parent_path() / "shared-space";
+  fs::create_directories(shared);
+  spec.mounts = {{shared, "Public/shared", true}};
   auto started = backend_->start(spec, "");
   json info = raw_inspect(started.container_id);
 
@@ -274,6 +277,15 @@ TEST_P(docker_backend_engine_test, container_has_labels_limits_home_and_a_loopba
     }
   }
   EXPECT_TRUE(home_mounted) << info["Mounts"].dump();
+  bool shared_mounted = false;
+  for (const auto& m : info["Mounts"]) {
+    if (m.value("Destination", "") == "/home/desktop/Public/shared") {
+      shared_mounted = true;
+      EXPECT_EQ(fs::weakly_canonical(m.value("Source", "")), fs::weakly_canonical(shared));
+      EXPECT_FALSE(m.value("RW", true));  // read-only: this user may not change the shared space
+    }
+  }
+  EXPECT_TRUE(shared_mounted) << info["Mounts"].dump();
 }
 
 TEST_P(docker_backend_engine_test, stop_keeps_the_container_and_start_with_it_restarts_the_same_one) {

@@ -94,6 +94,22 @@ std::optional<http_answer> raw_connection::read_answer(int timeout_ms, bool head
     }
     pos = next + 2;
   }
+  if (!head_request && iequals(a.header("Transfer-Encoding"), "chunked")) {
+    // Chunks: hex size, CRLF, data, CRLF; a 0-size chunk and an empty trailer end the body.
+    while (true) {
+      std::size_t line_end_at;
+      while ((line_end_at = pending_.find("\r\n")) == std::string::npos) {
+        if (!fill()) return std::nullopt;
+      }
+      std::size_t chunk = std::stoul(pending_.substr(0, line_end_at), nullptr, 16);
+      while (pending_.size() < line_end_at + 2 + chunk + 2) {
+        if (!fill()) return std::nullopt;
+      }
+      a.body += pending_.substr(line_end_at + 2, chunk);
+      pending_.erase(0, line_end_at + 2 + chunk + 2);
+      if (chunk == 0) return a;
+    }
+  }
   std::size_t length = 0;
   if (!head_request && !a.header("Content-Length").empty()) length = std::stoul(a.header("Content-Length"));
   while (pending_.size() < length) {

@@ -27,7 +27,8 @@ class raw_connection {
   raw_connection& operator=(const raw_connection&) = delete;
 
   void send(const std::string& bytes);
-  // Reads one answer; nullopt when the server closed (or timed out) before a complete answer.
+  // Reads one answer (Content-Length or chunked body); nullopt when the server closed (or timed out) before
+  // a complete answer.
   std::optional<http_answer> read_answer(int timeout_ms = 5000, bool head_request = false);
   // True when the server closed the connection (reads EOF) within timeout_ms.
   bool closed_by_peer(int timeout_ms = 5000);

@@ -185,8 +185,15 @@ std::string docker_backend::create(const desktop_spec& spec) {
                                               home.string(), ec.message())};
     }
     // A Mounts entry rather than a "src:dst:rw" Binds string: paths with ':' or ',' stay intact.
-    host_config["Mounts"] =
+    json mounts =
         json::array({{{"Type", "bind"}, {"Source", home.string()}, {"Target", home_mount}, {"ReadOnly", false}}});
+    for (const auto& m : spec.mounts) {
+      mounts.push_back({{"Type", "bind"},
+                        {"Source", std::filesystem::absolute(m.source).string()},
+                        {"Target", std::string(home_mount) + "/" + m.target},
+                        {"ReadOnly", m.read_only}});
+    }
+    host_config["Mounts"] = std::move(mounts);
   }
   if (host_.network.empty()) {
     host_config["PortBindings"] = {

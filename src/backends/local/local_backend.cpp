@@ -70,6 +70,22 @@ std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); 
 
 bool is_root() { return ::geteuid() == 0; }
 
+// "Public/shared" ⇄ {"Public", "shared"}.
+std::vector<std::string> local_split(const std::string& relative) {
+  std::vector<std::string> names;
+  std::istringstream parts(relative);
+  for (std::string name; std::getline(parts, name, '/');) {
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+std::string local_join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : "/") + n;
+  return out;
+}
+
 // Public ids become folder names: letters, digits, '-' and '_' only.
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -377,6 +393,23 @@ std::vector<std::string> desktop_environment(const desktop_spec& spec, const loc
           "DESKGATE_DESKTOP=" + spec.public_id};
 }
 
+// Creates the folders `names` below `home` (as the desktop's account), never through a link.
+void ensure_mount_point(const fs::path& home, const std::vector<std::string>& names, const local::account& acct) {
+  int dir = ::open(home.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  for (const auto& name : names) {
+    if (dir < 0) break;
+    if (::mkdirat(dir, name.c_str(), 0755) == 0) ::fchownat(dir, name.c_str(), acct.uid, acct.gid, AT_SYMLINK_NOFOLLOW);
+    int next = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    ::close(dir);
+    dir = next;
+  }
+  if (dir < 0) {
+    throw error(errc::internal, "cannot prepare " + (home / local_join(names)).string() +
+                                    " for a folder mount (is it a symbolic link?): " + std::strerror(errno));
+  }
+  ::close(dir);
+}
+
 }  // namespace
 
 void local_backend::start_xvnc(const desktop_spec& spec, const fs::path& xvnc, const local::account* run_as,
@@ -488,6 +521,18 @@ void local_backend::start_session(const desktop_spec& spec, const local::account
   req.output_fd = log_fd.get();
   req.process_group = rec.xvnc_pid;
   req.run_as = run_as;
+  // Folder mounts (the shared space at ~/Public/shared) need a mount namespace, so root; without root
+  // the desktop simply has its home.
+  if (run_as != nullptr) {
+    req.mount_base = fs::absolute(spec.home_dir);
+    for (const auto& m : spec.mounts) {
+      auto names = local_split(m.target);
+      ensure_mount_point(req.mount_base, names, acct);
+      req.mounts.push_back({fs::absolute(m.source), std::move(names), !m.read_only});
+    }
+  } else if (!spec.mounts.empty()) {
+    log::info("local desktops show folder mounts only when deskgate runs as root", {{"desktop", rec.id}});
+  }
   pid_t pid = local::spawn(req);
   rec.session_pid = pid;
   rec.session_start_time = 0;

@@ -7,9 +7,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/mount.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,7 +80,17 @@ int lookup_by_uid(const void* key, passwd* pw, char* buf, std::size_t len, passw
 
 // ---- spawning ----
 
-enum class spawn_stage : int { process_group = 1, redirect, set_groups, set_gid, set_uid, work_dir, exec };
+enum class spawn_stage : int {
+  process_group = 1,
+  redirect,
+  mount_namespace,
+  mount_folder,
+  set_groups,
+  set_gid,
+  set_uid,
+  work_dir,
+  exec
+};
 
 std::string_view stage_text(spawn_stage s) {
   switch (s) {
@@ -85,6 +98,10 @@ std::string_view stage_text(spawn_stage s) {
       return "joining the process group";
     case spawn_stage::redirect:
       return "redirecting its output";
+    case spawn_stage::mount_namespace:
+      return "creating its mount namespace (folder mounts need root with CAP_SYS_ADMIN)";
+    case spawn_stage::mount_folder:
+      return "mounting a folder into its home (a symbolic link or a missing folder at the target?)";
     case spawn_stage::set_groups:
       return "setting its groups";
     case spawn_stage::set_gid:
@@ -104,6 +121,14 @@ struct child_failure {
   int err = 0;
 };
 
+// One folder_mount as the child reads it.
+struct child_mount {
+  const char* source;
+  const char* const* target;  // names below the mount base
+  std::size_t target_count;
+  bool writable;
+};
+
 // Everything the child reads, owned by the parent's stack frame.
 struct child_plan {
   const char* program;
@@ -120,6 +145,9 @@ struct child_plan {
   const gid_t* groups;
   std::size_t group_count;
   int max_fd;
+  const char* mount_base;
+  const child_mount* mounts;
+  std::size_t mount_count;
 };
 
 [[noreturn]] void child_fail(const child_plan& plan, spawn_stage stage) {
@@ -127,6 +155,38 @@ struct child_plan {
   ssize_t ignored = ::write(plan.error_fd, &f, sizeof f);
   (void)ignored;
   ::_exit(127);
+}
+
+// In the child, before it gives up root: a private mount namespace, then each folder cloned from its
+// source and attached to its target, both opened inside the new namespace (descriptors from before
+// unshare() name mounts of the old one). The new mount API makes the clone read-only before anyone sees it.
+void mount_folders(const child_plan& plan) {
+  constexpr int path_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  if (::unshare(CLONE_NEWNS) != 0) child_fail(plan, spawn_stage::mount_namespace);
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(plan, spawn_stage::mount_namespace);
+  for (std::size_t i = 0; i < plan.mount_count; ++i) {
+    const child_mount& m = plan.mounts[i];
+    int target = ::open(plan.mount_base, path_flags);
+    for (std::size_t k = 0; target >= 0 && k < m.target_count; ++k) {
+      int next = ::openat(target, m.target[k], path_flags);
+      ::close(target);
+      target = next;
+    }
+    int source = ::open(m.source, path_flags);
+    if (target < 0 || source < 0) child_fail(plan, spawn_stage::mount_folder);
+    int tree =
+        static_cast<int>(::syscall(SYS_open_tree, source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    if (tree < 0) child_fail(plan, spawn_stage::mount_folder);
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m.writable ? 0 : MOUNT_ATTR_RDONLY);
+    if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0 ||
+        ::syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      child_fail(plan, spawn_stage::mount_folder);
+    }
+    ::close(tree);
+    ::close(source);
+    ::close(target);
+  }
 }
 
 [[noreturn]] void run_child(const child_plan& plan) {
@@ -149,6 +209,7 @@ struct child_plan {
   }
   if (::dup2(plan.null_fd, 0) < 0 || ::dup2(plan.output_fd, 1) < 0 || ::dup2(plan.output_fd, 2) < 0)
     child_fail(plan, spawn_stage::redirect);
+  if (plan.mount_count > 0) mount_folders(plan);
   if (plan.switch_account) {
     // Raw system calls: they change this (only) thread, without glibc's all-threads machinery.
     if (::syscall(SYS_setgroups, plan.group_count, plan.groups) != 0) child_fail(plan, spawn_stage::set_groups);
@@ -332,6 +393,23 @@ pid_t spawn(const spawn_request& request) {
     plan.groups = request.run_as->groups.data();
     plan.group_count = request.run_as->groups.size();
   }
+
+  std::string mount_base = request.mount_base.string();
+  std::vector<std::string> mount_sources;
+  std::vector<std::vector<const char*>> mount_targets;
+  std::vector<child_mount> mounts;
+  for (const auto& m : request.mounts) {
+    mount_sources.push_back(m.source.string());
+    auto& names = mount_targets.emplace_back();
+    for (const auto& n : m.target) names.push_back(n.c_str());
+  }
+  for (std::size_t i = 0; i < request.mounts.size(); ++i) {
+    mounts.push_back(
+        {mount_sources[i].c_str(), mount_targets[i].data(), mount_targets[i].size(), request.mounts[i].writable});
+  }
+  plan.mount_base = mount_base.c_str();
+  plan.mounts = mounts.data();
+  plan.mount_count = mounts.size();
 
   pid_t pid = ::fork();
   if (pid < 0) throw error(errc::internal, "cannot start " + program + ": fork failed: " + errno_text(errno));

@@ -27,14 +27,25 @@ std::optional<account> find_account(const std::string& name);
 // The account this process runs as (effective uid).
 account current_account();
 
+// A folder shown inside the child's home, in a mount namespace of its own (needs root). The target is
+// opened name by name without following links, so a link planted there by the desktop's account is
+// refused; the mount is read-only (and nosuid, nodev) unless writable.
+struct folder_mount {
+  std::filesystem::path source;     // a real folder, by a path deskgate controls
+  std::vector<std::string> target;  // names below spawn_request::mount_base, each an existing folder
+  bool writable = false;
+};
+
 struct spawn_request {
   std::filesystem::path program;  // absolute
   std::vector<std::string> args;  // args[0] is the program's name
   std::vector<std::string> env;   // the complete environment, "NAME=value"
   std::filesystem::path work_dir;
-  int output_fd = -1;               // stdout and stderr; stdin is /dev/null
-  pid_t process_group = 0;          // 0: the child leads a new process group
-  const account* run_as = nullptr;  // set: the child switches to this account before exec
+  int output_fd = -1;                // stdout and stderr; stdin is /dev/null
+  pid_t process_group = 0;           // 0: the child leads a new process group
+  const account* run_as = nullptr;   // set: the child switches to this account before exec
+  std::filesystem::path mount_base;  // the folder mounts' targets are below (the home)
+  std::vector<folder_mount> mounts;  // non-empty: the child gets its own mount namespace first
 };
 
 // Starts the program and returns its pid once exec succeeded. Only async-signal-safe calls run between

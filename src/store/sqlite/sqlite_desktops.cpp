@@ -474,6 +474,20 @@ void sqlite_store::delete_assignment(std::int64_t id) {
   statement(conn.get(), "DELETE FROM assignments WHERE id = ?").bind(id).run();
 }
 
+std::optional<assignment> sqlite_store::find_assignment(std::int64_t id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(assignment_columns, "assignments WHERE id = ?"));
+  return single_row(st.bind(id), read_assignment);
+}
+
+bool sqlite_store::assignment_includes(std::int64_t assignment_id, std::int64_t user_id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(),
+               "SELECT 1 FROM assignments a WHERE a.id = ? AND (a.user_id = ? OR a.group_id IN "
+               "(SELECT m.group_id FROM group_members m WHERE m.user_id = ?))");
+  return single_row(st.bind(assignment_id, user_id, user_id), [](const statement&) { return true; }).has_value();
+}
+
 // ---- desktops ----
 
 desktop sqlite_store::create_desktop(const desktop& d) {

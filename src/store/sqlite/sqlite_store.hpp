@@ -77,6 +77,8 @@ class sqlite_store final : public store {
   std::vector<group> list_groups_of(std::int64_t user_id) override;
   assignment create_assignment(const assignment& a) override;
   void delete_assignment(std::int64_t id) override;
+  std::optional<assignment> find_assignment(std::int64_t id) override;
+  bool assignment_includes(std::int64_t assignment_id, std::int64_t user_id) override;
 
   // A desktop with `created_at == 0` is stamped with the store's clock. update_desktop throws
   // errc::not_found for an unknown id; delete_desktop of an unknown id does nothing.

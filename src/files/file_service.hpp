@@ -1,0 +1,99 @@
+// The file spaces a user reaches through the API: their home, the shared folder, and the folders of
+// the assignments they belong to. Resolves a space name for a caller (with what they may do there),
+// and runs every file operation confined to that space's root (confined_fs: no links, no "..").
+// Calls block on the disk: the API runs them on the worker pool.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/unique_fd.hpp"
+#include "files/confined_fs.hpp"
+#include "store/store.hpp"
+
+namespace deskgate::files {
+
+struct files_settings {
+  std::filesystem::path data_dir;      // homes in <data_dir>/homes/<user id>, shared in <data_dir>/shared
+  std::uint64_t quota_bytes = 0;       // per home; 0: no quota
+  std::uint64_t max_file_bytes = 0;    // per uploaded file; 0: no limit
+  role shared_writer = role::teacher;  // this role and those above it may change the shared space
+  std::optional<file_owner> owner;     // set when deskgate runs as root (see file_owner)
+};
+
+// One resolved space, valid for one request.
+struct space {
+  std::string name;                 // "home", "shared", "assignment-3"
+  std::filesystem::path base;       // a folder deskgate manages
+  std::vector<std::string> prefix;  // names below base leading to the space's root (an assignment's folder)
+  bool writable = false;
+  std::filesystem::path quota_home;  // writes count against the quota of this home
+  bool is_home = false;              // Public/shared inside it is where desktops mount the shared space
+};
+
+struct entry_info {
+  std::string name;
+  std::string type;  // "dir", "file", "link" (shown, never followed), "other"
+  std::uint64_t size = 0;
+  std::int64_t modified = 0;  // Unix seconds
+  std::string mime;           // files only
+};
+
+// A file opened for download.
+struct opened_file {
+  unique_fd fd;
+  std::string name;
+  std::uint64_t size = 0;
+  std::int64_t modified = 0;
+  std::int64_t modified_ns = 0;
+};
+
+class upload;
+class zip_stream;
+
+// Temporary upload files start with this; listings hide them.
+inline constexpr std::string_view upload_temp_prefix = ".deskgate-upload-";
+
+class file_service {
+ public:
+  file_service(files_settings settings, store& db);
+
+  // The space `name` as `user` sees it. Throws not_found for an unknown space or an assignment the user
+  // has nothing to do with (it does not exist for them).
+  space resolve(std::int64_t user_id, role user_role, std::string_view name);
+
+  std::vector<entry_info> list(const space& s, std::string_view path);
+  opened_file open_file(const space& s, std::string_view path);
+  // Checks everything that can be checked before the body arrives: write access, the name, the folder,
+  // an existing file without `overwrite` (409), `declared_size` against the file limit (413) and the quota
+  // (507).
+  std::unique_ptr<upload> begin_upload(const space& s, std::string_view path, bool overwrite,
+                                       std::optional<std::uint64_t> declared_size);
+  entry_info make_dir(const space& s, std::string_view path);
+  void move(const space& s, std::string_view from, std::string_view to);
+  void remove(const space& s, std::string_view path);
+  std::unique_ptr<zip_stream> zip(const space& s, std::string_view path);
+
+  // Bytes used by a home (for the quota).
+  std::uint64_t usage(const std::filesystem::path& home) const;
+  const files_settings& settings() const { return settings_; }
+  std::filesystem::path home_of(std::int64_t user_id) const;
+  std::filesystem::path shared_dir() const;
+  bool may_write_shared(role r) const;
+
+ private:
+  struct located;
+  located locate(const space& s, std::string_view path, bool for_writing) const;
+  unique_fd open_root(const space& s) const;
+  void require_writable(const space& s) const;
+
+  files_settings settings_;
+  store& db_;
+};
+
+}  // namespace deskgate::files
