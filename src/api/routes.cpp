@@ -11,6 +11,7 @@ http::router make_router(services& s) {
   add_desktop_routes(r, s);
   add_gateway_routes(r, s);
   add_diagnostics_routes(r, s);
+  add_branding_routes(r, s);
   return r;
 }
 

@@ -128,6 +128,7 @@ std::optional<response> static_files::file_response(const request& req, const fs
   res.headers.set("ETag", etag);
   res.headers.set("Last-Modified", http_date(st.st_mtim.tv_sec));
   res.headers.set("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (file.extension() == ".html") res.headers.set("Content-Security-Policy", std::string(ui_content_security_policy));
 
   std::string_view if_none_match = req.headers.get("If-None-Match");
   if (!if_none_match.empty() && (if_none_match == etag || if_none_match == "*")) {

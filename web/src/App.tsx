@@ -1,0 +1,71 @@
+// Routes of the UI (DESIGN.md §7): /, /login, /desktops/:id, /admin, /files, /teach. Everything but the
+// sign-in page needs a session; /admin needs the admin role.
+import type { ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { useTranslation } from 'react-i18next';
+import { BrandingProvider } from './branding';
+import { EventsProvider } from './events';
+import { SessionProvider, useSession } from './session';
+import { Layout } from './components/Layout';
+import { LoginPage } from './pages/LoginPage';
+import { DashboardPage } from './pages/DashboardPage';
+import { DesktopPage } from './pages/DesktopPage';
+import { AdminPage } from './admin/AdminPage';
+import { NotFoundPage, PlaceholderPage } from './pages/SimplePages';
+
+function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
+  const { user, loading } = useSession();
+  const location = useLocation();
+  const { t } = useTranslation();
+  if (loading) return <p className="page-status">{t('common.loading')}</p>;
+  if (!user) {
+    const next = location.pathname + location.search;
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  if (admin && user.role !== 'admin') return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <BrandingProvider>
+        <SessionProvider>
+          <EventsProvider>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              <Route
+                path="/desktops/:id"
+                element={
+                  <RequireUser>
+                    <DesktopPage />
+                  </RequireUser>
+                }
+              />
+              <Route
+                element={
+                  <RequireUser>
+                    <Layout />
+                  </RequireUser>
+                }
+              >
+                <Route index element={<DashboardPage />} />
+                <Route
+                  path="/admin"
+                  element={
+                    <RequireUser admin>
+                      <AdminPage />
+                    </RequireUser>
+                  }
+                />
+                <Route path="/files" element={<PlaceholderPage area="files" />} />
+                <Route path="/teach" element={<PlaceholderPage area="teach" />} />
+                <Route path="*" element={<NotFoundPage />} />
+              </Route>
+            </Routes>
+          </EventsProvider>
+        </SessionProvider>
+      </BrandingProvider>
+    </BrowserRouter>
+  );
+}
