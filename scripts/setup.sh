@@ -20,6 +20,8 @@ test_packages=(
   docker.io podman iproute2 openssl
   # Reverse proxies whose shipped configurations (deploy/) are tested in front of deskgate.
   apache2 nginx-light haproxy
+  # The browser the web UI's tests drive (tests/browser/, through npm playwright-core; never a downloaded one).
+  chromium
   # The reference WebSocket-to-TCP bridge: a WebSocket-speaking desktop stand-in for the relay tests.
   websockify
 )
@@ -36,6 +38,22 @@ ensure_desktop_account() {
   fi
 }
 
+# The web UI (web/) is built with node and npm. Debian 12's own nodejs is older than Vite needs (20.19), so an
+# installed newer node is kept; only a machine without any gets Debian's packages.
+if ! command -v npm >/dev/null 2>&1; then
+  wanted+=(nodejs npm)
+fi
+
+# Installs the UI's npm packages exactly as locked, when they are missing or older than the lockfile.
+install_web_packages() {
+  local web
+  web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+  if [[ ! -f "$web/node_modules/.package-lock.json" || "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]]; then
+    echo "setup: npm ci in web/"
+    (cd "$web" && npm ci --no-audit --no-fund)
+  fi
+}
+
 missing=()
 for pkg in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -45,6 +63,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   ensure_desktop_account
+  install_web_packages
   exit 0
 fi
 
@@ -57,3 +76,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 ensure_desktop_account
+install_web_packages
