@@ -134,10 +134,15 @@ struct application::impl {
                              std::chrono::milliseconds lived, const std::string&) {
       stats.relay_closed(to_browser, to_desktop, std::chrono::duration<double>(lived).count());
     };
-    o.upgrades = {options, hooks, [this](std::shared_ptr<relay_handle> relay) {
-                    stats.relay_opened();
-                    relays.add(std::move(relay));
-                  }};
+    o.upgrades.options = options;
+    o.upgrades.events = hooks;
+    o.upgrades.on_started = [this](std::shared_ptr<relay_handle> relay) {
+      stats.relay_opened();
+      relays.add(std::move(relay));
+    };
+    // Event streams end with the session too (logout, expiry) and at shutdown.
+    o.upgrades.push_ping_interval = cfg.gateway.ping_interval;
+    o.upgrades.on_push_started = [this](std::shared_ptr<relay_handle> stream) { relays.add(std::move(stream)); };
     return o;
   }
 

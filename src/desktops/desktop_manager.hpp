@@ -65,6 +65,9 @@ class desktop_manager {
   // Stops every active desktop; returns how many were asked to stop.
   int stop_all();
 
+  // Where state changes are published (the web UI's live updates subscribe).
+  event_bus& events() { return events_; }
+
   // The relay calls this for input from the browser: the desktop is in use, so it is not idle.
   void record_activity(std::int64_t desktop_id);
 

@@ -104,6 +104,7 @@ void dispatcher::run(const request& req, outcome& out) const {
   out.res = r.fn(ctx);
   if (ctx.acting_user_id) out.user_id = ctx.acting_user_id;
   out.upgrade = std::move(ctx.upgrade);
+  out.push = std::move(ctx.push);
 }
 
 }  // namespace deskgate::http

@@ -27,6 +27,8 @@ struct outcome {
   std::optional<std::int64_t> user_id;
   // Set when the request is an authorized WebSocket upgrade: the server hands the connection to the relay.
   std::shared_ptr<const relay_target> upgrade;
+  // Set when the request is an authorized push WebSocket: the server opens it and the feed writes to it.
+  std::shared_ptr<push_feed> push;
 };
 
 // Whether an Origin header value is acceptable: the public URL's origin, or the origin the request was

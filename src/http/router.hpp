@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/message.hpp"
+#include "http/push_feed.hpp"
 #include "relay/relay_target.hpp"
 #include "store/store.hpp"
 
@@ -52,6 +53,8 @@ struct context {
   std::optional<std::int64_t> acting_user_id;
   // Set by WebSocket routes that authorized an upgrade (their response is then not sent).
   std::shared_ptr<const relay_target> upgrade;
+  // Set by push WebSocket routes (/api/events) that authorized an upgrade.
+  std::shared_ptr<push_feed> push;
 };
 
 using handler = std::function<response(context&)>;

@@ -25,6 +25,7 @@
 #include "http/beast_request.hpp"
 #include "http/errors.hpp"
 #include "log/log.hpp"
+#include "http/push_socket.hpp"
 #include "relay/relay_session.hpp"
 
 namespace deskgate::http {
@@ -241,6 +242,10 @@ class connection : public std::enable_shared_from_this<connection> {
                               if (out.upgrade && upgrade_request && self->srv_.opts.upgrades.options) {
                                 return self->hand_over(std::move(*upgrade_request), *out.upgrade, std::move(entry));
                               }
+                              if (out.push && upgrade_request) {
+                                return self->hand_over_push(std::move(*upgrade_request), std::move(out.push),
+                                                            std::move(entry));
+                              }
                               self->write(std::move(out.res), keep_alive, std::move(entry));
                             });
                });
@@ -255,6 +260,18 @@ class connection : public std::enable_shared_from_this<connection> {
     auto handle = start_relay(std::move(stream_), std::move(upgrade_request), std::move(target), *support.options,
                               support.events ? *support.events : relay_events{});
     if (support.on_started) support.on_started(std::move(handle));
+  }
+
+  // The connection becomes a push socket (/api/events).
+  void hand_over_push(bhttp::request<bhttp::string_body> upgrade_request, std::shared_ptr<push_feed> feed,
+                      request_log entry) {
+    log_request(entry, 101, 0);
+    handed_over_ = true;
+    stream_.expires_never();
+    const auto& support = srv_.opts.upgrades;
+    auto handle =
+        start_push_socket(std::move(stream_), std::move(upgrade_request), std::move(feed), support.push_ping_interval);
+    if (support.on_push_started) support.on_push_started(std::move(handle));
   }
 
   // Writes one answer; `entry` is absent for refusals of requests that were never read completely.

@@ -23,11 +23,14 @@ struct relay_events;
 namespace deskgate::http {
 
 // What the server does with authorized WebSocket upgrades: starts a relay with these options and events
-// and reports its handle (the gateway keeps a registry to close relays when desktops stop or users leave).
+// (or a push socket) and reports its handle (the gateway keeps a registry to close relays when desktops stop or users leave).
 struct upgrade_support {
   std::shared_ptr<const relay_options> options;
   std::shared_ptr<const relay_events> events;
   std::function<void(std::shared_ptr<relay_handle>)> on_started;
+  // Push WebSockets (/api/events): their keepalive, and their handles for the same registry.
+  std::chrono::milliseconds push_ping_interval{25'000};
+  std::function<void(std::shared_ptr<relay_handle>)> on_push_started;
 };
 
 struct server_options {

@@ -1,0 +1,97 @@
+// WS /api/events on a real server: refusals before the upgrade like every WebSocket route, a hello first,
+// each user sees their own desktops' changes and admins everyone's, and signing out closes the stream.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_app.hpp"
+#include "support/ws_client.hpp"
+
+namespace deskgate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::unique_ptr<ws_client> open_events(test_app& t, const signed_in* who,
+                                       std::vector<std::pair<std::string, std::string>> headers = {}) {
+  if (who) headers.emplace_back("Cookie", who->cookie);
+  auto c = std::make_unique<ws_client>();
+  c->connect(t.port(), {"/api/events", std::move(headers)});
+  return c;
+}
+
+// The next message as JSON; a null json on close or timeout.
+nlohmann::json next_event(ws_client& c, std::chrono::milliseconds timeout = 10s) {
+  auto m = c.read(timeout);
+  if (!m) return nullptr;
+  EXPECT_TRUE(m->text);
+  return nlohmann::json::parse(m->data);
+}
+
+// Reads until a desktop message for `id` in `state` arrives; false on close or timeout first.
+bool saw_state(ws_client& c, const std::string& id, const std::string& state) {
+  for (;;) {
+    auto e = next_event(c, 30s);
+    if (e.is_null()) return false;
+    if (e["type"] == "desktop" && e["desktop"]["id"] == id && e["desktop"]["state"] == state) return true;
+  }
+}
+
+TEST(EventsApi, RefusesWithoutSessionOrFromAForeignOrigin) {
+  test_app t;
+  auto anonymous = open_events(t, nullptr);
+  EXPECT_EQ(anonymous->status(), 401);
+
+  auto admin = t.login_admin();
+  auto foreign = open_events(t, &admin, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(foreign->status(), 403);
+  EXPECT_NE(foreign->body().find("not accepted"), std::string::npos);
+
+  auto plain = t.request("GET", "/api/events", &admin);
+  EXPECT_EQ(plain.status, 400);
+}
+
+TEST(EventsApi, UsersSeeTheirOwnDesktopsAndAdminsSeeAll) {
+  test_app t(light_desktop_toml);
+  auto admin = t.login_admin();
+  auto anna = t.add_user("anna", "student");
+  auto ben = t.add_user("ben", "student");
+
+  auto anna_events = open_events(t, &anna, {{"Origin", "http://127.0.0.1:" + std::to_string(t.port())}});
+  auto ben_events = open_events(t, &ben);
+  auto admin_events = open_events(t, &admin);
+  for (auto* c : {anna_events.get(), ben_events.get(), admin_events.get()}) {
+    ASSERT_EQ(c->status(), 101) << c->body();
+    EXPECT_EQ(next_event(*c)["type"], "hello");
+  }
+
+  auto id = t.start_desktop(anna, "light");
+  EXPECT_TRUE(saw_state(*anna_events, id, "running"));
+  EXPECT_TRUE(saw_state(*admin_events, id, "running"));
+
+  auto stopped = t.request("POST", "/api/desktops/" + id + "/stop", &anna, "", {{"X-CSRF-Token", anna.csrf}});
+  EXPECT_EQ(stopped.status, 202);
+  EXPECT_TRUE(saw_state(*anna_events, id, "stopped"));
+
+  // Ben's stream stayed silent about Anna's desktop.
+  auto nothing = ben_events->read(500ms);
+  EXPECT_FALSE(nothing.has_value());
+  EXPECT_TRUE(ben_events->timed_out());
+}
+
+TEST(EventsApi, SigningOutClosesTheStream) {
+  test_app t;
+  auto anna = t.add_user("anna", "student");
+  auto events = open_events(t, &anna);
+  ASSERT_EQ(events->status(), 101);
+  EXPECT_EQ(next_event(*events)["type"], "hello");
+
+  auto out = t.request("POST", "/api/auth/logout", &anna, "", {{"X-CSRF-Token", anna.csrf}});
+  EXPECT_EQ(out.status, 204);
+  EXPECT_TRUE(next_event(*events).is_null());
+  EXPECT_TRUE(events->closed());
+  EXPECT_EQ(events->close_code(), 4002);
+}
+
+}  // namespace
+}  // namespace deskgate::testing
