@@ -1,0 +1,33 @@
+// Issue 5, test 6: an admin changes the branding (name and colour) in the appearance editor; after a
+// reload the header, the tab title and the theme colour show it, also on the public sign-in page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Gateway, launchBrowser, newPage, signIn } from './harness.mjs';
+
+test('a branding change is visible after reload', async () => {
+  const browser = await launchBrowser();
+  const gateway = await Gateway.create([{ name: 'admin', role: 'admin', password: 'admin password 1' }]);
+  const admin = await gateway.login('admin', 'admin password 1');
+  try {
+    const page = await newPage(browser);
+    await signIn(page, gateway, 'admin', 'admin password 1');
+    await page.goto(`${gateway.base}/admin?section=branding`);
+    await page.getByLabel('App name').fill('Schulportal Nord');
+    await page.getByLabel('Buttons and links').fill('#8a1c7c');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+
+    await page.reload();
+    await page.locator('.app-header .brand-name').getByText('Schulportal Nord').waitFor();
+    assert.equal(await page.title(), 'Schulportal Nord');
+    const primary = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--color-primary').trim());
+    assert.equal(primary, '#8a1c7c');
+
+    const visitor = await newPage(browser);
+    await visitor.goto(`${gateway.base}/login`);
+    await visitor.locator('.brand-name').getByText('Schulportal Nord').waitFor();
+  } finally {
+    await browser.close();
+    await gateway.close(admin);
+  }
+});
