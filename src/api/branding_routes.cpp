@@ -52,8 +52,8 @@ nlohmann::json public_json(const nlohmann::json& b) {
     if (!b.contains(asset)) return nullptr;
     return "/api/branding/" + std::string(asset) + "?v=" + std::to_string(b[asset].value("version", 0));
   };
-  return {{"app_name", b["app_name"]}, {"logo_url", url("logo")}, {"favicon_url", url("favicon")},
-          {"colors", b["colors"]}};
+  return {
+      {"app_name", b["app_name"]}, {"logo_url", url("logo")}, {"favicon_url", url("favicon")}, {"colors", b["colors"]}};
 }
 
 http::response branding_answer(const nlohmann::json& b) { return json_response(200, {{"branding", public_json(b)}}); }
@@ -61,8 +61,7 @@ http::response branding_answer(const nlohmann::json& b) { return json_response(2
 bool is_hex_color(const nlohmann::json& v) {
   if (!v.is_string()) return false;
   const auto& s = v.get_ref<const std::string&>();
-  return s.size() == 7 && s[0] == '#' &&
-         s.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos;
+  return s.size() == 7 && s[0] == '#' && s.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos;
 }
 
 // Characters, not bytes: UTF-8 continuation bytes are not counted.
@@ -90,7 +89,8 @@ void apply_colors(nlohmann::json& b, const nlohmann::json& colors) {
   if (!colors.is_object()) throw error(errc::bad_request, "colors: must be an object of colour names and values.");
   for (const auto& [name, value] : colors.items()) {
     if (std::find(std::begin(color_names), std::end(color_names), name) == std::end(color_names)) {
-      throw error(errc::bad_request, "colors: unknown colour \"" + name + "\" (known: primary, header, background, text).");
+      throw error(errc::bad_request,
+                  "colors: unknown colour \"" + name + "\" (known: primary, header, background, text).");
     }
     if (!is_hex_color(value)) throw error(errc::bad_request, "colors." + name + ": use the form #rrggbb.");
     b["colors"][name] = to_lower(value.get<std::string>());
@@ -127,8 +127,13 @@ http::response upload_asset(services& s, http::context& ctx) {
   int version = b.contains(asset) ? b[asset].value("version", 0) + 1 : 1;
   b[asset] = {{"type", type}, {"version", version}};
   save(s, b);
-  record_audit(s, ctx, {"branding." + asset + "_upload", "branding", true, std::nullopt, "",
-                        {{"type", type}, {"bytes", ctx.req.body.size()}}});
+  record_audit(s, ctx,
+               {"branding." + asset + "_upload",
+                "branding",
+                true,
+                std::nullopt,
+                "",
+                {{"type", type}, {"bytes", ctx.req.body.size()}}});
   return branding_answer(b);
 }
 

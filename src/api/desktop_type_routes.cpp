@@ -170,8 +170,13 @@ http::response upload_icon(services& s, http::context& ctx) {
   }
   t.icon = std::string(uploaded_icon_prefix) + std::to_string(version) + ":" + type;
   s.db.update_desktop_type(t);
-  record_audit(s, ctx, {"desktop_type.icon_upload", "desktop_type:" + t.slug, true, std::nullopt, "",
-                        {{"type", type}, {"bytes", ctx.req.body.size()}}});
+  record_audit(s, ctx,
+               {"desktop_type.icon_upload",
+                "desktop_type:" + t.slug,
+                true,
+                std::nullopt,
+                "",
+                {{"type", type}, {"bytes", ctx.req.body.size()}}});
   return json_response(200, {{"desktop_type", desktop_type_json(t)}});
 }
 

@@ -34,8 +34,9 @@ std::string checked_image_upload(const http::request& req) {
   std::string type = to_lower(declared.substr(0, declared.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   if (type != "image/png" && type != "image/jpeg" && type != "image/webp" && type != "image/svg+xml") {
-    throw error(errc::unsupported_media_type, "Upload a PNG, JPEG, WebP or SVG image (Content-Type image/png, "
-                                              "image/jpeg, image/webp or image/svg+xml).");
+    throw error(errc::unsupported_media_type,
+                "Upload a PNG, JPEG, WebP or SVG image (Content-Type image/png, "
+                "image/jpeg, image/webp or image/svg+xml).");
   }
   if (req.body.empty()) throw error(errc::bad_request, "The image is empty.");
   if (req.body.size() > max_image_bytes) {

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 namespace deskgate::http {
 namespace fs = std::filesystem;
@@ -108,8 +108,7 @@ std::optional<response> static_files::serve(const request& req) const {
   return std::nullopt;
 }
 
-std::optional<response> static_files::file_response(const request& req, const fs::path& file,
-                                                    bool immutable) const {
+std::optional<response> static_files::file_response(const request& req, const fs::path& file, bool immutable) const {
   // No symlink anywhere on the way may lead out of the web root.
   std::error_code ec;
   auto real = fs::canonical(file, ec);

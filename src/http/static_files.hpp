@@ -27,8 +27,7 @@ class static_files {
 
  private:
   // `immutable`: a content-hashed asset (Vite's /assets/), cached for a year; everything else revalidates.
-  std::optional<response> file_response(const request& req, const std::filesystem::path& file,
-                                        bool immutable) const;
+  std::optional<response> file_response(const request& req, const std::filesystem::path& file, bool immutable) const;
 
   std::filesystem::path root_;  // canonical, or empty
 };

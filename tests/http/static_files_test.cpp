@@ -255,9 +255,7 @@ TEST_F(http_static_files, backslashes_are_refused) {
   EXPECT_FALSE(get("/desktops\\abc"));
 }
 
-TEST_F(http_static_files, nul_in_the_path_is_refused) {
-  EXPECT_FALSE(get(std::string("/index.html\0.png", 16)));
-}
+TEST_F(http_static_files, nul_in_the_path_is_refused) { EXPECT_FALSE(get(std::string("/index.html\0.png", 16))); }
 
 TEST_F(http_static_files, symlinked_file_pointing_outside_is_not_served) {
   fs::create_symlink(dir_ / "secret.txt", root_ / "leak.txt");
