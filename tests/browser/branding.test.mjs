@@ -19,7 +19,7 @@ test('a branding change is visible after reload', async () => {
 
     await page.reload();
     await page.locator('.app-header .brand-name').getByText('Schulportal Nord').waitFor();
-    assert.equal(await page.title(), 'Schulportal Nord');
+    await page.waitForFunction(() => document.title === 'Schulportal Nord');
     const primary = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--color-primary').trim());
     assert.equal(primary, '#8a1c7c');
 
