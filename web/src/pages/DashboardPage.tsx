@@ -58,7 +58,7 @@ function Card({ card, onAction }: { card: DesktopTypeCard; onAction: (kind: 'sta
           {t('dashboard.failed', { reason: d.error })}
         </p>
       )}
-      {d && <p className="muted small">{t('dashboard.lastUsed', { when: formatTime(d.last_active_at ?? d.started_at) })}</p>}
+      {d?.last_active_at && <p className="muted small">{t('dashboard.lastUsed', { when: formatTime(d.last_active_at) })}</p>}
       <div className="actions">
         {canStart && (
           <button type="button" className="button primary" onClick={() => onAction('start', card)}>
