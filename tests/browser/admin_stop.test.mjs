@@ -1,21 +1,15 @@
 // Issue 5, test 4: an admin stops a user's desktop from the admin page; the user's viewer says it was
 // stopped, and the user's dashboard shows it live (no reload).
 import { test } from 'node:test';
-import { Gateway, launchBrowser, newPage, screenshot, signIn } from './harness.mjs';
+import { adminUser, newPage, screenshot, signIn, studentUser, withGateway } from './harness.mjs';
 
-test("an admin stops a user's desktop: viewer and dashboards follow live", async () => {
-  const browser = await launchBrowser();
-  const gateway = await Gateway.create([
-    { name: 'admin', role: 'admin', password: 'admin password 1' },
-    { name: 'bob', role: 'student', password: 'bob password 1' },
-  ]);
-  const admin = await gateway.login('admin', 'admin password 1');
-  try {
-    const bob = await gateway.login('bob', 'bob password 1');
+test("an admin stops a user's desktop: viewer and dashboards follow live", () =>
+  withGateway([adminUser, studentUser], async ({ browser, gateway }) => {
+    const bob = await gateway.login(studentUser.name, studentUser.password);
     const id = await gateway.startDesktop(bob);
 
     const viewer = await newPage(browser);
-    await signIn(viewer, gateway, 'bob', 'bob password 1');
+    await signIn(viewer, gateway, studentUser.name, studentUser.password);
     await viewer.goto(`${gateway.base}/desktops/${id}`);
     await viewer.locator('.viewer[data-status=connected]').waitFor({ timeout: 30000 });
 
@@ -25,7 +19,7 @@ test("an admin stops a user's desktop: viewer and dashboards follow live", async
     await card.getByText('Running', { exact: true }).waitFor();
 
     const adminPage = await newPage(browser);
-    await signIn(adminPage, gateway, 'admin', 'admin password 1');
+    await signIn(adminPage, gateway, adminUser.name, adminUser.password);
     await adminPage.goto(`${gateway.base}/admin`);
     const row = adminPage.locator(`tr[data-desktop="${id}"]`);
     await row.getByText('Running', { exact: true }).waitFor();
@@ -36,8 +30,4 @@ test("an admin stops a user's desktop: viewer and dashboards follow live", async
     await viewer.getByText('This desktop was stopped.').waitFor({ timeout: 30000 });
     await card.getByText('Stopped', { exact: true }).waitFor({ timeout: 30000 });
     await row.getByText('Stopped', { exact: true }).waitFor({ timeout: 30000 });
-  } finally {
-    await browser.close();
-    await gateway.close(admin);
-  }
-});
+  }));

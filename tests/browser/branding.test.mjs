@@ -2,15 +2,12 @@
 // reload the header, the tab title and the theme colour show it, also on the public sign-in page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gateway, launchBrowser, newPage, signIn } from './harness.mjs';
+import { adminUser, withGateway, newPage, signIn } from './harness.mjs';
 
-test('a branding change is visible after reload', async () => {
-  const browser = await launchBrowser();
-  const gateway = await Gateway.create([{ name: 'admin', role: 'admin', password: 'admin password 1' }]);
-  const admin = await gateway.login('admin', 'admin password 1');
-  try {
+test('a branding change is visible after reload', () =>
+  withGateway([adminUser], async ({ browser, gateway }) => {
     const page = await newPage(browser);
-    await signIn(page, gateway, 'admin', 'admin password 1');
+    await signIn(page, gateway, adminUser.name, adminUser.password);
     await page.goto(`${gateway.base}/admin?section=branding`);
     await page.getByLabel('App name').fill('Schulportal Nord');
     await page.getByLabel('Buttons and links').fill('#8a1c7c');
@@ -26,8 +23,4 @@ test('a branding change is visible after reload', async () => {
     const visitor = await newPage(browser);
     await visitor.goto(`${gateway.base}/login`);
     await visitor.locator('.brand-name').getByText('Schulportal Nord').waitFor();
-  } finally {
-    await browser.close();
-    await gateway.close(admin);
-  }
-});
+  }));

@@ -3,7 +3,7 @@
 // and the German strings are there. Brand, user and desktop type names are data, not UI strings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gateway, englishStrings, germanStrings, launchBrowser, newPage, signIn } from './harness.mjs';
+import { adminUser, withGateway, englishStrings, germanStrings, newPage, signIn } from './harness.mjs';
 
 function flatten(obj, prefix = '', out = new Map()) {
   for (const [k, v] of Object.entries(obj)) {
@@ -50,14 +50,12 @@ async function assertGerman(page, where) {
   return texts;
 }
 
-test('the German UI has no English left on the dashboard and the admin page', async () => {
-  const browser = await launchBrowser();
-  const gateway = await Gateway.create([{ name: 'admin', role: 'admin', password: 'admin password 1' }]);
-  const admin = await gateway.login('admin', 'admin password 1');
-  try {
-    await gateway.startDesktop(admin);  // so the admin tables have rows and states to show
+test('the German UI has no English left on the dashboard and the admin page', () =>
+  withGateway([adminUser], async ({ browser, gateway }) => {
+    // A running desktop, so the admin tables have rows and states to show.
+    await gateway.startDesktop(await gateway.login(adminUser.name, adminUser.password));
     const page = await newPage(browser, { locale: 'de-DE' });
-    await signIn(page, gateway, 'admin', 'admin password 1');
+    await signIn(page, gateway, adminUser.name, adminUser.password);
     await page.getByRole('heading', { name: 'Meine Desktops' }).waitFor();
     await page.locator('article[data-type=terminal]').getByText('Läuft').waitFor();
     const dashboard = await assertGerman(page, 'dashboard');
@@ -80,8 +78,4 @@ test('the German UI has no English left on the dashboard and the admin page', as
     await page.getByRole('button', { name: 'Alle Desktops beenden' }).click();
     await page.locator('dialog').waitFor();
     await assertGerman(page, 'stop-all confirmation');
-  } finally {
-    await browser.close();
-    await gateway.close(admin);
-  }
-});
+  }));

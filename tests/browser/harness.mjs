@@ -17,9 +17,12 @@ const require = createRequire(path.join(repo, 'web/package.json'));
 const { chromium } = require('playwright-core');
 
 export const chromiumPath = '/usr/bin/chromium';
-const binary = process.env.DESKGATE_BINARY ?? path.join(repo, 'build/debug/deskgate');
-const webRoot = process.env.DESKGATE_WEB_ROOT ?? path.join(repo, 'web/dist');
-export const screenshotDir = process.env.DESKGATE_SCREENSHOTS ?? path.join(repo, 'build/screenshots');
+// Set by CTest (tests/CMakeLists.txt). Not DESKGATE_*: deskgate reads those as configuration.
+const binary = process.env.BROWSER_TEST_BINARY ?? path.join(repo, 'build/debug/deskgate');
+const webRoot = process.env.BROWSER_TEST_WEB_ROOT ?? path.join(repo, 'web/dist');
+export const screenshotDir = process.env.BROWSER_TEST_SCREENSHOTS ?? path.join(repo, 'build/screenshots');
+// deskgate's environment: this one without DESKGATE_* overrides, so only the test's config file counts.
+const gatewayEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DESKGATE_')));
 export const englishStrings = JSON.parse(fs.readFileSync(path.join(repo, 'web/src/i18n/en.json'), 'utf8'));
 export const germanStrings = JSON.parse(fs.readFileSync(path.join(repo, 'web/src/i18n/de.json'), 'utf8'));
 
@@ -110,6 +113,7 @@ export class Gateway {
   // Users are created with the CLI before the first start: [{ name, role, password }].
   static async create(users) {
     const g = new Gateway();
+    g.users = users;
     g.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskgate-browser-'));
     // Desktops run as an unprivileged account when the tests run as root: let them write here.
     fs.chmodSync(g.dir, 0o777);
@@ -136,6 +140,7 @@ open_to_all = true
       const r = spawnSync(binary, ['--config', g.config, 'user', 'add', u.name, '--role', u.role, '--password-stdin'], {
         input: u.password + '\n',
         encoding: 'utf8',
+        env: gatewayEnv,
       });
       if (r.status !== 0) throw new Error(`user add ${u.name} failed: ${r.stderr}`);
     }
@@ -145,7 +150,10 @@ open_to_all = true
 
   async start() {
     this.log = '';
-    this.process = spawn(binary, ['--config', this.config, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(binary, ['--config', this.config, 'serve'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: gatewayEnv,
+    });
     this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     this.process.stdout.on('data', (c) => (this.log += c));
     this.process.stderr.on('data', (c) => (this.log += c));
@@ -195,16 +203,21 @@ open_to_all = true
   }
 
   // Stops every desktop (their Xvnc and session processes go with them), then the gateway; removes the folder.
-  async close(admin) {
-    if (this.process?.exitCode === null && admin) {
-      await this.call('POST', '/api/admin/desktops/stop-all', admin);
-      await eventually('every desktop to stop', async () => {
-        const r = await this.call('GET', '/api/admin/desktops', admin);
-        return r.status === 200 && r.body.desktops.every((d) => d.state === 'stopped' || d.state === 'error');
-      }, 60000);
+  async close() {
+    const first = this.users.find((u) => u.role === 'admin');
+    try {
+      if (this.process?.exitCode === null && first) {
+        const admin = await this.login(first.name, first.password);
+        await this.call('POST', '/api/admin/desktops/stop-all', admin);
+        await eventually('every desktop to stop', async () => {
+          const r = await this.call('GET', '/api/admin/desktops', admin);
+          return r.status === 200 && r.body.desktops.every((d) => d.state === 'stopped' || d.state === 'error');
+        }, 60000);
+      }
+    } finally {
+      await this.stop();
+      fs.rmSync(this.dir, { recursive: true, force: true });
     }
-    await this.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -228,6 +241,23 @@ export async function launchBrowser() {
     ],
   });
 }
+
+// Runs `fn` with a browser and a gateway holding `users`; both are stopped afterwards, whatever happened.
+export async function withGateway(users, fn) {
+  let browser;
+  let gateway;
+  try {
+    browser = await launchBrowser();
+    gateway = await Gateway.create(users);
+    await fn({ browser, gateway });
+  } finally {
+    await browser?.close();
+    await gateway?.close();
+  }
+}
+
+export const adminUser = { name: 'admin', role: 'admin', password: 'admin password 1' };
+export const studentUser = { name: 'bob', role: 'student', password: 'bob password 1' };
 
 export async function newPage(browser, { locale = 'en-US' } = {}) {
   const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
@@ -264,4 +294,30 @@ export function canvasColours(page, limit = 16) {
     }
     return seen.size;
   }, limit);
+}
+
+// Where the xterm is: the centre of the white pixels on the noVNC canvas (xterm's background; the root
+// window is black), in CSS pixels from the canvas's top left, once they cover at least 100×100 pixels.
+// Openbox places the window at the top left or in the middle, depending on timing.
+export function xtermCentre(page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('.viewer-screen canvas');
+    if (!canvas || !canvas.width) return null;
+    const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let [left, top, right, bottom] = [width, height, -1, -1];
+    for (let y = 0; y < height; y += 2) {
+      for (let x = 0; x < width; x += 2) {
+        const i = (y * width + x) * 4;
+        if (data[i] === 255 && data[i + 1] === 255 && data[i + 2] === 255) {
+          left = Math.min(left, x);
+          right = Math.max(right, x);
+          top = Math.min(top, y);
+          bottom = Math.max(bottom, y);
+        }
+      }
+    }
+    if (right - left < 100 || bottom - top < 100) return null;
+    const box = canvas.getBoundingClientRect();
+    return { x: ((left + right) / 2) * (box.width / width), y: ((top + bottom) / 2) * (box.height / height) };
+  });
 }
