@@ -33,15 +33,24 @@ export function ImageUpload({ label, uploadPath, hasImage, removeLabel, onDone, 
 
   return (
     <div className="image-upload">
-      <label htmlFor={id}>{label}</label>
+      <span id={`${id}-label`} className="label-text">
+        {label}
+      </span>
+      {/* The browser's own file button speaks the browser's language, not the page's: it is hidden and a
+          translated label opens the picker instead (Enter/Space on the focused input work as usual). */}
       <input
         id={id}
         ref={input}
         type="file"
+        className="visually-hidden"
         accept={imageTypes.join(',')}
+        aria-labelledby={`${id}-label`}
         aria-describedby={`${id}-help`}
         onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])}
       />
+      <label htmlFor={id} className="button small">
+        {t('admin.branding.upload')}
+      </label>
       <p id={`${id}-help`} className="muted small">
         {t('admin.branding.imageHelp')}
       </p>
