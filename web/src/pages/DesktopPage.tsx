@@ -228,7 +228,7 @@ export function DesktopPage() {
           </button>
         </div>
       )}
-      <div className="viewer-screen" ref={screen} aria-label={t('viewer.screen')} />
+      <div className="viewer-screen" ref={screen} role="application" aria-label={t('viewer.screen')} />
       {isFinal(status) && (
         <div className="viewer-overlay" role="alert">
           <div className="card">
