@@ -21,12 +21,13 @@ function Loading() {
 import { NotFoundPage, PlaceholderPage } from './pages/SimplePages';
 
 function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
-  const { user, loading } = useSession();
+  const { user, loading, ended } = useSession();
   const location = useLocation();
   if (loading) return <Loading />;
   if (!user) {
     const next = location.pathname + location.search;
-    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+    const why = ended ? '&error=session_ended' : '';
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}${why}`} replace />;
   }
   if (admin && user.role !== 'admin') return <Navigate to="/" replace />;
   return <>{children}</>;

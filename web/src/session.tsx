@@ -7,6 +7,8 @@ import type { Session, User } from './api/types';
 interface SessionState {
   user: User | null;
   loading: boolean;
+  // The server ended the session (not the user signing out): the sign-in page says so.
+  ended: boolean;
   signedIn: (s: Session) => void;
   logout: () => Promise<void>;
   // After a 401 from any call: forget the user so the routes send them to the sign-in page.
@@ -18,15 +20,19 @@ const SessionContext = createContext<SessionState | null>(null);
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
   const [loading, setLoading] = useState(true);
+  const [ended, setEnded] = useState(false);
 
   const signedIn = useCallback((s: Session) => {
     setCsrfToken(s.csrf_token);
+    setEnded(false);
     setUser(s.user);
   }, []);
-  const expired = useCallback(() => {
+  const forget = useCallback((byServer: boolean) => {
     setCsrfToken('');
+    setEnded(byServer);
     setUser(null);
   }, []);
+  const expired = useCallback(() => forget(true), [forget]);
 
   useEffect(() => {
     api<Session>('GET', '/api/auth/session')
@@ -41,12 +47,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       await api('POST', '/api/auth/logout');
     } finally {
-      expired();
+      forget(false);
     }
-  }, [expired]);
+  }, [forget]);
 
   return (
-    <SessionContext.Provider value={{ user, loading, signedIn, logout, expired }}>{children}</SessionContext.Provider>
+    <SessionContext.Provider value={{ user, loading, ended, signedIn, logout, expired }}>{children}</SessionContext.Provider>
   );
 }
 

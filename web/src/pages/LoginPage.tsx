@@ -1,5 +1,5 @@
 // Sign-in: the local account form, and "Sign in with <IdP>" when GET /api/auth/config says OpenID Connect
-// is on. Errors the OIDC callback puts in ?error= are shown in words.
+// is on. Errors in ?error= (from the OIDC callback, or a session the server ended) are shown in words.
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
@@ -16,7 +16,7 @@ export function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
 
-function oidcErrorText(t: TFunction, code: string, idp: string): string {
+function urlErrorText(t: TFunction, code: string, idp: string): string {
   const known: Record<string, string> = {
     access_denied: 'errors.oidc_denied',
     login_cancelled: 'errors.oidc_denied',
@@ -28,6 +28,7 @@ function oidcErrorText(t: TFunction, code: string, idp: string): string {
     account_disabled: 'errors.login_disabled',
     disabled: 'errors.login_disabled',
     oidc_failed: 'errors.oidc_failed',
+    session_ended: 'errors.unauthenticated',
   };
   return known[code] ? t(known[code], { idp }) : t('errors.oidc_unknown', { code });
 }
@@ -92,7 +93,7 @@ export function LoginPage() {
         <p className="muted">{t('login.intro')}</p>
         {(urlError || error) && (
           <p className="alert error" role="alert">
-            {error || oidcErrorText(t, urlError!, idp)}
+            {error || urlErrorText(t, urlError!, idp)}
           </p>
         )}
         {oidcOn && (
