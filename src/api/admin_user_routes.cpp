@@ -44,8 +44,13 @@ http::response create_user(services& s, http::context& ctx) {
   auto r = optional_role(body, "role").value_or(role::student);
   auto display = optional_string(body, "display_name", max_name_length).value_or("");
   auto u = auth::create_local_user(s.db, username, password, r, display);
-  record_audit(s, ctx, {"user.create", "user:" + std::to_string(u.id), true, std::nullopt, "",
-                        {{"username", u.username}, {"role", to_string(u.user_role)}}});
+  record_audit(s, ctx,
+               {"user.create",
+                "user:" + std::to_string(u.id),
+                true,
+                std::nullopt,
+                "",
+                {{"username", u.username}, {"role", to_string(u.user_role)}}});
   return json_response(201, {{"user", user_json(u)}});
 }
 
@@ -113,8 +118,7 @@ http::response list_audit(services& s, http::context& ctx) {
 void add_admin_user_routes(http::router& r, services& s) {
   r.add({method::get, "/api/admin/users", access::admin, bind_handler(s, list_users)});
   r.add({method::post, "/api/admin/users", access::admin, bind_handler(s, create_user)});
-  r.add({method::patch, "/api/admin/users/{id}", access::admin,
-         bind_handler(s, update_user)});
+  r.add({method::patch, "/api/admin/users/{id}", access::admin, bind_handler(s, update_user)});
   r.add({method::get, "/api/admin/audit", access::admin, bind_handler(s, list_audit)});
 }
 

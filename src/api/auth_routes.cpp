@@ -22,8 +22,8 @@ nlohmann::json session_json(const user& u, const std::string& csrf_token, std::i
 
 http::response login(services& s, http::context& ctx) {
   if (!s.cfg.auth.local.enabled) {
-    throw error(errc::forbidden, "Local accounts are switched off here; sign in with " +
-                                     s.cfg.auth.oidc.display_name + ".");
+    throw error(errc::forbidden,
+                "Local accounts are switched off here; sign in with " + s.cfg.auth.oidc.display_name + ".");
   }
   auto body = parse_json_object(ctx.req, {"username", "password"});
   auto username = required_string(body, "username", max_username_length);
@@ -35,7 +35,8 @@ http::response login(services& s, http::context& ctx) {
     auto res = json_response(429, {{"error",
                                     {{"code", code_name(errc::too_many_requests)},
                                      {"message", fmt::format("Too many failed sign-ins. Try again in {} "
-                                                             "seconds.", wait)}}}});
+                                                             "seconds.",
+                                                             wait)}}}});
     res.headers.set("Retry-After", std::to_string(wait));
     return res;
   }
@@ -49,13 +50,14 @@ http::response login(services& s, http::context& ctx) {
   }
   if (!password_ok) {
     s.throttle.record_failure(username, client);
-    record_audit(s, ctx, {"auth.login_failed", u ? "user:" + std::to_string(u->id) : "", false,
-                          std::nullopt, username});
+    record_audit(s, ctx,
+                 {"auth.login_failed", u ? "user:" + std::to_string(u->id) : "", false, std::nullopt, username});
     throw error(errc::unauthenticated, "Wrong username or password.");
   }
   if (u->disabled) {
-    record_audit(s, ctx, {"auth.login_failed", "user:" + std::to_string(u->id), false, u->id, username,
-                          {{"reason", "disabled"}}});
+    record_audit(
+        s, ctx,
+        {"auth.login_failed", "user:" + std::to_string(u->id), false, u->id, username, {{"reason", "disabled"}}});
     throw error(errc::forbidden, "This account is disabled. Ask your administrator.");
   }
 
@@ -95,8 +97,7 @@ http::response auth_config(services& s, http::context&) {
 void add_auth_routes(http::router& r, services& s) {
   r.add({method::post, "/api/auth/login", access::anyone, bind_handler(s, login), false});
   r.add({method::post, "/api/auth/logout", access::signed_in, bind_handler(s, logout)});
-  r.add({method::get, "/api/auth/session", access::signed_in,
-         bind_handler(s, current_session)});
+  r.add({method::get, "/api/auth/session", access::signed_in, bind_handler(s, current_session)});
   r.add({method::get, "/api/auth/config", access::anyone, bind_handler(s, auth_config)});
 }
 

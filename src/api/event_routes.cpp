@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/gateway_access.hpp"
 #include "api/services.hpp"
-#include "api/websocket_checks.hpp"
 #include "http/push_feed.hpp"
 
 namespace deskgate::api {
@@ -56,9 +56,7 @@ class desktop_event_feed : public http::push_feed {
 http::response open_events(services& s, http::context& ctx) {
   check_websocket_upgrade(s, ctx.req);
   ctx.push = std::make_shared<desktop_event_feed>(s.desktops.events(), *ctx.user);
-  http::response placeholder;  // never sent: the server answers 101
-  placeholder.status = 101;
-  return placeholder;
+  return upgrade_placeholder();
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // 401 no session, 404 unknown or someone else's desktop, 403 foreign Origin, 409 not running, 400 not an
 // upgrade (with the reverse-proxy fix when a proxy stripped the upgrade headers). An authorized request
 // leaves with a relay_target; the server then connects upstream and answers 101.
+#include "api/gateway_access.hpp"
 #include "api/services.hpp"
-#include "api/websocket_checks.hpp"
 #include "core/error.hpp"
 
 namespace deskgate::api {
@@ -35,34 +35,19 @@ relay_mode mode_for(const desktop_type& t) {
 
 http::response authorize_upgrade(services& s, http::context& ctx, const std::string& public_id) {
   check_websocket_upgrade(s, ctx.req);
-  auto d = s.db.find_desktop_by_public_id(public_id);
-  bool owner_or_admin = d && (d->user_id == ctx.user->user_id || ctx.user->user_role == role::admin);
-  // Observers (teachers watching their class, view-only) are admitted here by the teaching issue.
-  if (!owner_or_admin) throw error(errc::not_found, "There is no such desktop.");
-  if (d->state != desktop_state::running) {
-    throw error(errc::conflict,
-                "The desktop is " + std::string(to_string(d->state)) + ", not running; start it first.");
-  }
-  auto type = s.db.find_desktop_type(d->desktop_type_id);
-  auto where = endpoint::parse(d->endpoint);
-  if (!type || !where) throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
+  auto [d, type] = running_desktop_for(s, ctx, public_id);
+  auto where = endpoint::parse(d.endpoint);
+  if (!where) throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
 
-  auto target = std::make_shared<relay_target>();
-  target->desktop_id = d->id;
-  target->public_id = d->public_id;
-  target->user_id = ctx.user->user_id;
-  target->session_id = ctx.user->session_id;
-  target->upstream = *where;
-  target->mode = mode_for(*type);
-  target->secret = type->backend == "static" ? type->secret : d->secret;
-  target->upstream_path = type->upstream_path.empty() ? "/websockify" : type->upstream_path;
-  target->tls = type->tls;
-  target->tls_verify = type->tls_verify;
+  auto target = relay_target_for(ctx, d, *where);
+  target->mode = mode_for(type);
+  target->secret = type.backend == "static" ? type.secret : d.secret;
+  target->upstream_path = type.upstream_path.empty() ? "/websockify" : type.upstream_path;
+  target->tls = type.tls;
+  target->tls_verify = type.tls_verify;
   target->view_only = ctx.req.query_param("view_only").value_or("") == "1";
   ctx.upgrade = std::move(target);
-  http::response placeholder;  // never sent: the relay answers 101 (or 502/503)
-  placeholder.status = 101;
-  return placeholder;
+  return upgrade_placeholder();  // the relay answers 101 (or 502/503)
 }
 
 http::response upgrade_by_path(services& s, http::context& ctx) {

@@ -7,8 +7,9 @@ namespace deskgate::api {
 void add_health_routes(http::router& r, services& s) {
   using http::access;
   using http::method;
-  r.add({method::get, "/healthz", access::anyone,
-         [](http::context&) { return json_response(200, {{"status", "ok"}}); }});
+  r.add({method::get, "/healthz", access::anyone, [](http::context&) {
+           return json_response(200, {{"status", "ok"}});
+         }});
   r.add({method::get, "/readyz", access::anyone, [&s](http::context&) {
            bool ready = false;
            try {

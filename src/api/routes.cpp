@@ -13,6 +13,7 @@ http::router make_router(services& s) {
   add_diagnostics_routes(r, s);
   add_branding_routes(r, s);
   add_event_routes(r, s);
+  add_desktop_http_routes(r, s);
   return r;
 }
 

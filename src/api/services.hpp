@@ -42,5 +42,6 @@ void add_gateway_routes(http::router& r, services& s);
 void add_diagnostics_routes(http::router& r, services& s);
 void add_branding_routes(http::router& r, services& s);
 void add_event_routes(http::router& r, services& s);
+void add_desktop_http_routes(http::router& r, services& s);
 
 }  // namespace deskgate::api

@@ -79,6 +79,9 @@ class backend {
   // Removes the instance (never the user's files). An instance already gone is not an error.
   virtual void remove(const std::string& container_id) = 0;
   virtual instance_state inspect(const std::string& container_id) = 0;
+  // Where the running instance's web port (`type.http_port`, the http relay mode) is reached; nullopt when
+  // this backend cannot expose one. Throws like start() when the engine cannot be asked.
+  virtual std::optional<endpoint> web_endpoint(const std::string& container_id, const desktop_type& type) = 0;
   // Every instance with deskgate's labels on this backend, running or not (for reconciliation).
   virtual std::vector<managed_instance> list() = 0;
 };

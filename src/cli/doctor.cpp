@@ -1,5 +1,7 @@
 #include "cli/doctor.hpp"
 
+#include "core/crypto.hpp"
+
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <boost/asio/co_spawn.hpp>
@@ -101,26 +103,11 @@ std::optional<target_url> parse_url(const std::string& text, std::string& why) {
   return u;
 }
 
-std::string base64(const unsigned char* data, std::size_t n) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < n; i += 3) {
-    unsigned v = static_cast<unsigned>(data[i]) << 16;
-    if (i + 1 < n) v |= static_cast<unsigned>(data[i + 1]) << 8;
-    if (i + 2 < n) v |= data[i + 2];
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < n ? alphabet[v & 63] : '=';
-  }
-  return out;
-}
-
 std::string websocket_key() {
   std::random_device rd;
   std::array<unsigned char, 16> bytes{};
   for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  return base64(bytes.data(), bytes.size());
+  return crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 bool is_ip_literal(const std::string& host) {

@@ -422,6 +422,10 @@ const key_spec<config> config_keys[] = {
      .min = 1024},
     {.name = "gateway.session_recheck_interval",
      .field = [](config& c) -> auto& { return c.gateway.session_recheck_interval; }},
+    {.name = "gateway.http_timeout", .field = [](config& c) -> auto& { return c.gateway.http_timeout; }},
+    {.name = "gateway.http_max_response_bytes",
+     .field = [](config& c) -> auto& { return c.gateway.http_max_response_bytes; },
+     .min = 1024},
 
     {.name = "local.xvnc", .field = [](config& c) -> auto& { return c.local.xvnc; }, .check = check_not_empty},
     {.name = "local.session_command",

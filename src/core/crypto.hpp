@@ -13,6 +13,9 @@ void init();
 // `bytes` random bytes, base64url without padding (a 32-byte token is 43 characters).
 std::string random_token(std::size_t bytes = 32);
 
+// Standard base64 with padding (RFC 4648 §4): HTTP Basic credentials, Sec-WebSocket-Key.
+std::string base64_encode(std::string_view data);
+
 // A password of `length` characters from an alphabet without look-alikes (0/O, 1/l/I).
 std::string random_password(std::size_t length = 20);
 

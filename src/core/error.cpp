@@ -26,6 +26,8 @@ errc_info info(errc e) noexcept {
     case errc::internal: return {500, "internal"};
     case errc::unavailable: return {503, "unavailable"};
     case errc::timeout: return {408, "timeout"};
+    case errc::bad_gateway: return {502, "bad_gateway"};
+    case errc::gateway_timeout: return {504, "gateway_timeout"};
   }
   return {500, "internal"};
 }

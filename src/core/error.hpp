@@ -26,6 +26,8 @@ enum class errc {
   internal,
   unavailable,
   timeout,
+  bad_gateway,      // a desktop answered something unusable
+  gateway_timeout,  // a desktop did not answer in time
 };
 
 const std::error_category& deskgate_category() noexcept;

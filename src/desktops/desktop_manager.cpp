@@ -268,6 +268,11 @@ int desktop_manager::stop_all() {
   return asked;
 }
 
+std::optional<endpoint> desktop_manager::web_endpoint(const desktop& d, const desktop_type& type) {
+  if (type.http_port == 0 || d.container_id.empty()) return std::nullopt;
+  return backends_.for_type(type).web_endpoint(d.container_id, type);
+}
+
 void desktop_manager::record_activity(std::int64_t desktop_id) {
   desktop_changes changes;
   changes.last_active_at = clock_.now();

@@ -68,6 +68,9 @@ class desktop_manager {
   // Where state changes are published (the web UI's live updates subscribe).
   event_bus& events() { return events_; }
 
+  // Where the running desktop's web port is reached (the http relay mode), or nullopt when it has none.
+  std::optional<endpoint> web_endpoint(const desktop& d, const desktop_type& type);
+
   // The relay calls this for input from the browser: the desktop is in use, so it is not idle.
   void record_activity(std::int64_t desktop_id);
 

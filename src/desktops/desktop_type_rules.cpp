@@ -39,6 +39,9 @@ void validate_desktop_type(const desktop_type& t) {
   if (t.backend == "docker" && t.image.empty()) bad("image", "a docker desktop needs an image");
   if (t.backend == "docker" && t.port == 0)
     bad("port", "the port the desktop's server listens on inside the container");
+  if (t.http_port != 0 && t.backend == "local") {
+    bad("http_port", "local desktops have no web port of their own; use a docker or static type");
+  }
   if (!t.upstream_path.empty() && t.upstream_path.front() != '/') bad("path", "must start with /");
   if (!std::regex_match(t.secret_env, env_name_pattern)) bad("secret_env", "must be an environment variable name");
   if (t.resources.cpus < 0 || t.resources.memory_bytes < 0 || t.resources.shm_bytes < 0 || t.resources.pids < 0) {

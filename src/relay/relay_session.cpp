@@ -28,6 +28,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/crypto.hpp"
 #include "log/log.hpp"
 #include "relay/rfb_proxy.hpp"
 
@@ -56,25 +57,6 @@ std::string_view mode_name(relay_mode m) {
       return "websocket";
   }
   return "?";
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) |
-                      std::uint8_t(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out.push_back(table[(v >> s) & 63]);
-  }
-  if (i + 1 == in.size()) {
-    std::uint32_t v = std::uint32_t(std::uint8_t(in[i])) << 16;
-    out += {table[(v >> 18) & 63], table[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    std::uint32_t v = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8);
-    out += {table[(v >> 18) & 63], table[(v >> 12) & 63], table[(v >> 6) & 63], '='};
-  }
-  return out;
 }
 
 // Whether a comma-separated Sec-WebSocket-Protocol list names `proto`.
@@ -395,7 +377,8 @@ class relay_core : public std::enable_shared_from_this<relay_core> {
   // reads in large chunks, an idle one (most of them) costs a few KiB. Called only before a read, when
   // no write uses the buffer.
   void grow(std::vector<std::uint8_t>& buffer, bool& filled) {
-    if (filled && buffer.size() < options_.buffer_bytes) buffer.resize(std::min(buffer.size() * 2, options_.buffer_bytes));
+    if (filled && buffer.size() < options_.buffer_bytes)
+      buffer.resize(std::min(buffer.size() * 2, options_.buffer_bytes));
     filled = false;
   }
 
@@ -719,7 +702,7 @@ class ws_relay final : public relay_core {
     up_.set_option(t);
     std::string auth;
     if (!target_.secret.empty() || !target_.basic_user.empty()) {
-      auth = "Basic " + base64(target_.basic_user + ":" + target_.secret);
+      auth = "Basic " + crypto::base64_encode(target_.basic_user + ":" + target_.secret);
     }
     std::string offered(upgrade_[bhttp::field::sec_websocket_protocol]);
     up_.set_option(websocket::stream_base::decorator([auth = std::move(auth), offered](websocket::request_type& req) {

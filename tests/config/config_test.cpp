@@ -1266,7 +1266,7 @@ TEST(config_env, every_rendered_key_has_a_working_variable) {
     EXPECT_EQ(cfg, expected);
     ++keys;
   }
-  EXPECT_EQ(keys, 51);
+  EXPECT_EQ(keys, 53);
 }
 
 TEST(config_env, process_environment_collects_only_deskgate_variables) {

@@ -26,7 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::filesystem::path source_dir = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+const std::filesystem::path source_dir = source_root();
 
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -513,9 +513,7 @@ class RelayWebsockify : public ::testing::Test {
                      "",
                      {}});
     ASSERT_EQ(cert.status, 0) << cert.err;
-    tcp_peer* probe = new tcp_peer([](int) {});
-    port_ = probe->port();
-    delete probe;
+    port_ = free_tcp_port();
     websockify_ = std::make_unique<child_process>(process_options{
         {"/usr/bin/websockify", "--cert", (dir_ / "cert.pem").string(), "--key", (dir_ / "key.pem").string(),
          "--auth-plugin", "BasicHTTPAuth", "--auth-source", "kasm_user:wspass", "--unix-target",
@@ -523,18 +521,7 @@ class RelayWebsockify : public ::testing::Test {
         {},
         "",
         dir_});
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(port_);
-      bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (ok) break;
-      std::this_thread::sleep_for(50ms);
-    }
+    ASSERT_TRUE(wait_for_tcp_port(port_, 10s)) << "websockify did not start";
     gw_.target.mode = relay_mode::websocket;
     gw_.target.upstream.host = "127.0.0.1";
     gw_.target.upstream.port = port_;

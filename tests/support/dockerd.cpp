@@ -32,11 +32,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* tool_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-fs::path repo_root() {
-  if (const char* dir = std::getenv("DESKGATE_SOURCE_DIR"); dir && *dir) return dir;
-  return fs::absolute(fs::path(__FILE__)).parent_path().parent_path().parent_path();
-}
-
 std::string find_program(std::string_view name) {
   std::string_view path = tool_path;
   while (!path.empty()) {
@@ -390,7 +385,7 @@ void private_engine::stop() {
 }
 
 void build_desktop_image(const private_engine& engine, const std::string& image) {
-  fs::path script = repo_root() / "scripts" / "build-desktop-image.sh";
+  fs::path script = source_root() / "scripts" / "build-desktop-image.sh";
   auto r = run_tool({"/bin/bash", script.string(), engine.socket().string(), image}, 300s);
   if (r.status != 0) {
     throw std::runtime_error("build-desktop-image.sh failed (" + std::to_string(r.status) + "):\n" + r.output);

@@ -13,10 +13,10 @@
 namespace deskgate::testing {
 
 struct process_options {
-  std::vector<std::string> args;             // args[0] is the program
-  std::map<std::string, std::string> env;    // added to a minimal environment (PATH, HOME)
+  std::vector<std::string> args;           // args[0] is the program
+  std::map<std::string, std::string> env;  // added to a minimal environment (PATH, HOME)
   std::string stdin_text;
-  std::filesystem::path work_dir;            // empty: current folder
+  std::filesystem::path work_dir;  // empty: current folder
 };
 
 class child_process {
@@ -55,6 +55,15 @@ run_result run_command(const process_options& opts);
 // A whole file as a string ("" when it cannot be read).
 std::string read_whole_file(const std::filesystem::path& p);
 // Every live process but this one whose /proc file `what` (cmdline or environ) contains `needle`.
+// The checkout the tests were built from (shipped configs and scripts are read from there).
+inline std::filesystem::path source_root() { return DESKGATE_SOURCE_ROOT; }
+
+// Waits until something accepts TCP connections on 127.0.0.1:port; false after `timeout`.
+bool wait_for_tcp_port(std::uint16_t port, std::chrono::milliseconds timeout);
+
+// A port on 127.0.0.1 that was free a moment ago (for servers that must be told their port).
+std::uint16_t free_tcp_port();
+
 std::vector<pid_t> processes_with(const std::string& what, const std::string& needle);
 
 }  // namespace deskgate::testing

@@ -66,6 +66,20 @@ std::string label_of(const json& info, std::string_view key) {
   return value != labels->end() && value->is_string() ? value->get<std::string>() : "";
 }
 
+// A port number as the engine writes it ("32768"); nullopt for anything else ("" or garbage).
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+json exposed_ports(const desktop_type& type) {
+  json ports = {{port_key(type.port), json::object()}};
+  if (type.http_port != 0) ports[port_key(type.http_port)] = json::object();
+  return ports;
+}
+
 }  // namespace
 
 docker_backend::docker_backend(docker_host_config host, docker_backend_options options) : host_(std::move(host)) {
@@ -178,6 +192,11 @@ std::string docker_backend::create(const desktop_spec& spec) {
     host_config["PortBindings"] = {
         {port_key(type.port),
          json::array({{{"HostIp", host_.publish_address}, {"HostPort", std::to_string(spec.host_port)}}})}};
+    // The web port (http relay mode) on a port the engine picks: read back by web_endpoint().
+    if (type.http_port != 0) {
+      host_config["PortBindings"][port_key(type.http_port)] =
+          json::array({{{"HostIp", host_.publish_address}, {"HostPort", ""}}});
+    }
   } else {
     host_config["NetworkMode"] = host_.network;
   }
@@ -187,7 +206,7 @@ std::string docker_backend::create(const desktop_spec& spec) {
       {"Labels",
        {{label_desktop, spec.public_id}, {label_user, std::to_string(spec.user_id)}, {label_type, type.slug}}},
       {"Env", std::move(env)},
-      {"ExposedPorts", {{port_key(type.port), json::object()}}},
+      {"ExposedPorts", exposed_ports(type)},
       {"HostConfig", std::move(host_config)},
   };
 
@@ -205,6 +224,13 @@ std::string docker_backend::create(const desktop_spec& spec) {
     client_->remove((*other).value("Id", name), true);
     return client_->create_container(name, body);
   }
+}
+
+std::string docker_backend::reachable_address(const std::string& published_on) const {
+  if (!is_unspecified(published_on)) return published_on;
+  // Published on every address: this machine's loopback for a local engine, else the engine's host.
+  std::string remote = engine_host(host_.url);
+  return remote.empty() ? "127.0.0.1" : remote;
 }
 
 endpoint docker_backend::endpoint_of(const std::string& container_id, std::uint16_t container_port,
@@ -234,23 +260,38 @@ endpoint docker_backend::endpoint_of(const std::string& container_id, std::uint1
       bindings[port_key(container_port)].is_array() && !bindings[port_key(container_port)].empty()) {
     const json& first = bindings[port_key(container_port)][0];
     host_ip = first.value("HostIp", host_ip);
-    std::string text = first.value("HostPort", "");
-    unsigned value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec == std::errc() && ptr == text.data() + text.size() && value > 0 && value <= 65535) {
-      host_port = static_cast<std::uint16_t>(value);
-    }
+    if (auto bound = parse_port(first.value("HostPort", ""))) host_port = *bound;
   }
   if (host_port == 0) {
     throw error{errc::internal, fmt::format("container {} publishes no port {} on docker host {}",
                                             short_id(container_id), container_port, host_.name)};
   }
-  if (is_unspecified(host_ip)) {
-    std::string remote = engine_host(host_.url);
-    host_ip = remote.empty() ? "127.0.0.1" : remote;
-  }
-  where.host = host_ip;
+  where.host = reachable_address(host_ip);
   where.port = host_port;
+  return where;
+}
+
+std::optional<endpoint> docker_backend::web_endpoint(const std::string& container_id, const desktop_type& type) {
+  if (type.http_port == 0) return std::nullopt;
+  auto info = client_->inspect(container_id);
+  if (!info) return std::nullopt;
+  endpoint where;
+  if (!host_.network.empty()) {
+    const json& networks = (*info)["NetworkSettings"]["Networks"];
+    if (!networks.is_object() || !networks.contains(host_.network)) return std::nullopt;
+    where.host = networks[host_.network].value("IPAddress", "");
+    where.port = type.http_port;
+    return where.host.empty() ? std::nullopt : std::optional(where);
+  }
+  // The port the engine picked is in the live network settings (the configured binding says "").
+  const json& ports = (*info)["NetworkSettings"]["Ports"];
+  if (!ports.is_object() || !ports.contains(port_key(type.http_port))) return std::nullopt;
+  const json& bound = ports[port_key(type.http_port)];
+  if (!bound.is_array() || bound.empty()) return std::nullopt;
+  auto port = parse_port(bound[0].value("HostPort", ""));
+  if (!port) return std::nullopt;
+  where.host = reachable_address(bound[0].value("HostIp", host_.publish_address));
+  where.port = *port;
   return where;
 }
 

@@ -39,6 +39,7 @@ class docker_backend : public backend {
   bool host_port_usable(std::uint16_t port) const override;
 
   started_instance start(const desktop_spec& spec, const std::string& existing) override;
+  std::optional<endpoint> web_endpoint(const std::string& container_id, const desktop_type& type) override;
   void stop(const std::string& container_id, std::chrono::seconds grace) override;
   void remove(const std::string& container_id) override;
   instance_state inspect(const std::string& container_id) override;
@@ -47,6 +48,8 @@ class docker_backend : public backend {
  private:
   void ensure_image(const desktop_spec& spec);
   std::string create(const desktop_spec& spec);
+  // Where the gateway reaches a port published on `published_on` (0.0.0.0 and :: are not addresses).
+  std::string reachable_address(const std::string& published_on) const;
   endpoint endpoint_of(const std::string& container_id, std::uint16_t container_port, std::uint16_t host_port);
 
   docker_host_config host_;

@@ -47,6 +47,8 @@ class local_backend final : public backend {
   // it (closing the last window ends the desktop): stopped, "the session ended".
   instance_state inspect(const std::string& container_id) override;
   std::vector<managed_instance> list() override;
+  // Local desktops have no web port of their own (several would contend for one port on this machine).
+  std::optional<endpoint> web_endpoint(const std::string&, const desktop_type&) override { return std::nullopt; }
 
   // <data_dir>/desktops/<id>
   std::filesystem::path runtime_dir(const std::string& container_id) const;

@@ -14,4 +14,12 @@ started_instance static_backend::start(const desktop_spec& spec, const std::stri
   return {"static:" + spec.type.slug, where};
 }
 
+std::optional<endpoint> static_backend::web_endpoint(const std::string&, const desktop_type& type) {
+  if (type.http_port == 0 || type.backend_host.empty()) return std::nullopt;
+  endpoint where;
+  where.host = type.backend_host;
+  where.port = type.http_port;
+  return where;
+}
+
 }  // namespace deskgate

@@ -17,6 +17,7 @@ class static_backend final : public backend {
   // Always "running": whether the server answers is the readiness probe's business.
   instance_state inspect(const std::string&) override { return {instance_status::running, ""}; }
   std::vector<managed_instance> list() override { return {}; }
+  std::optional<endpoint> web_endpoint(const std::string&, const desktop_type& type) override;
 };
 
 }  // namespace deskgate

@@ -1,4 +1,4 @@
-#include "api/websocket_checks.hpp"
+#include "api/gateway_access.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -57,6 +57,42 @@ void check_websocket_upgrade(services& s, const http::request& req) {
   if (!origin.empty() && !http::origin_matches(req, origin, s.cfg.server.public_origin)) {
     throw error(errc::bad_origin, "WebSocket connections from " + std::string(origin) + " are not accepted.");
   }
+}
+
+std::shared_ptr<relay_target> relay_target_for(const http::context& ctx, const desktop& d, const endpoint& upstream) {
+  auto target = std::make_shared<relay_target>();
+  target->desktop_id = d.id;
+  target->public_id = d.public_id;
+  target->user_id = ctx.user->user_id;
+  target->session_id = ctx.user->session_id;
+  target->upstream = upstream;
+  return target;
+}
+
+http::response upgrade_placeholder() {
+  http::response placeholder;
+  placeholder.status = 101;
+  return placeholder;
+}
+
+bool wants_websocket(const http::request& req) {
+  return req.headers.has("Sec-WebSocket-Key") || header_has_token(req.headers, "Upgrade", "websocket");
+}
+
+usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id) {
+  auto d = s.db.find_desktop_by_public_id(public_id);
+  bool owner_or_admin = d && (d->user_id == ctx.user->user_id || ctx.user->user_role == role::admin);
+  // Observers (teachers watching their class, view-only) are admitted here by the teaching issue.
+  if (!owner_or_admin) throw error(errc::not_found, "There is no such desktop.");
+  if (d->state != desktop_state::running) {
+    throw error(errc::conflict,
+                "The desktop is " + std::string(to_string(d->state)) + ", not running; start it first.");
+  }
+  auto type = s.db.find_desktop_type(d->desktop_type_id);
+  if (!type || d->endpoint.empty()) {
+    throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
+  }
+  return {std::move(*d), std::move(*type)};
 }
 
 }  // namespace deskgate::api

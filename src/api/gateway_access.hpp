@@ -1,0 +1,36 @@
+// What the gateway's routes (desktop WebSockets, the http relay mode, /api/events) check before they let a
+// request through to a desktop or open a socket: a complete upgrade request (with the reverse-proxy fix
+// when a proxy stripped the headers) from an acceptable Origin (cross-site WebSocket hijacking), and a
+// running desktop the caller may use.
+#pragma once
+
+#include <memory>
+
+#include "api/services.hpp"
+#include "relay/relay_target.hpp"
+
+namespace deskgate::api {
+
+// Throws 400 (not an upgrade, or headers stripped by a proxy) or 403 (foreign Origin).
+void check_websocket_upgrade(services& s, const http::request& req);
+
+// A relay to `upstream` for the caller (who and which session, for the registry); the caller fills in
+// the mode and the credentials.
+std::shared_ptr<relay_target> relay_target_for(const http::context& ctx, const desktop& d, const endpoint& upstream);
+
+// The answer of a route that authorized an upgrade: never sent, the relay or push socket answers 101.
+http::response upgrade_placeholder();
+
+// Whether the request asks for a WebSocket (and so must pass check_websocket_upgrade).
+bool wants_websocket(const http::request& req);
+
+struct usable_desktop {
+  desktop row;
+  desktop_type type;
+};
+
+// The running desktop `public_id` if the caller may use it: 404 when it does not exist or is someone
+// else's (admins may use any), 409 when it is not running, 503 when it has no address yet.
+usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id);
+
+}  // namespace deskgate::api
