@@ -24,6 +24,8 @@ test_packages=(
   busybox-static
   # Reverse proxies whose shipped configurations (deploy/) are tested in front of deskgate.
   apache2 nginx-light haproxy
+  # The browser the web UI's tests drive (tests/browser/, through npm playwright-core; never a downloaded one).
+  chromium
   # The reference WebSocket-to-TCP bridge: a WebSocket-speaking desktop stand-in for the relay tests.
   websockify
 )
@@ -33,11 +35,6 @@ testing=false
 if [[ "${1:-}" == "--test" ]]; then
   testing=true
   wanted+=("${test_packages[@]}")
-  # node and npm run the test OpenID provider (tests/idp). A machine may already have them from another
-  # source than Debian (whose npm would then conflict), so the commands are what is checked.
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    wanted+=(nodejs npm)
-  fi
 fi
 
 # Local desktops run as this unprivileged account when deskgate runs as root (config: local.run_as).
@@ -47,16 +44,28 @@ ensure_desktop_account() {
   fi
 }
 
-# The test OpenID provider's npm packages, exactly as package-lock.json pins them; again only when the lock
-# changed since the last install.
-ensure_test_idp() {
-  [[ $testing == true ]] || return 0
-  local idp
-  idp="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/idp"
-  if [[ ! -f "$idp/node_modules/.package-lock.json" || "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]]; then
-    echo "setup: npm ci --prefix tests/idp"
-    npm ci --prefix "$idp" --no-audit --no-fund --loglevel=error
+# node and npm build the web UI (web/) and run the test OpenID provider (tests/idp). Debian 12's own nodejs is
+# older than Vite needs (20.19) and its npm conflicts with a node from elsewhere, so an installed node is kept;
+# only a machine without one gets Debian's packages.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  wanted+=(nodejs npm)
+fi
+
+# Installs a folder's npm packages exactly as its package-lock.json pins them, when they are missing or the
+# lock changed since the last install.
+npm_ci_if_stale() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/$1"
+  if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    echo "setup: npm ci in $1/"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi
+}
+
+# The UI's packages always; the test OpenID provider's (tests/idp) for the tests.
+install_npm_packages() {
+  npm_ci_if_stale web
+  if [[ $testing == true ]]; then npm_ci_if_stale tests/idp; fi
 }
 
 missing=()
@@ -68,7 +77,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   ensure_desktop_account
-  ensure_test_idp
+  install_npm_packages
   exit 0
 fi
 
@@ -81,4 +90,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 ensure_desktop_account
-ensure_test_idp
+install_npm_packages

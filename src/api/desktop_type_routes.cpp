@@ -1,6 +1,7 @@
 // GET /api/desktop-types (what the caller may start, each with the caller's desktop) and the admin
 // catalogue /api/admin/desktop-types (create, read, update, delete; the slug never changes).
 #include "api/audit.hpp"
+#include "api/image_upload.hpp"
 #include "api/json_io.hpp"
 #include "api/services.hpp"
 #include "config/config.hpp"
@@ -142,11 +143,59 @@ http::response admin_update(services& s, http::context& ctx) {
   return json_response(200, {{"desktop_type", desktop_type_json(*s.db.find_desktop_type(t.id))}});
 }
 
+// An uploaded icon is named in the type's `icon` field as "upload:<version>:<content type>"; other values
+// name one of the UI's built-in icons.
+constexpr std::string_view uploaded_icon_prefix = "upload:";
+
+std::filesystem::path icon_file(services& s, const desktop_type& t) {
+  return s.cfg.server.data_dir / "uploads" / "type-icons" / t.slug;
+}
+
 http::response admin_delete(services& s, http::context& ctx) {
   auto t = type_from_path(s, ctx);
   s.db.delete_desktop_type(t.id);
+  std::error_code ec;
+  std::filesystem::remove(icon_file(s, t), ec);
   record_audit(s, ctx, {"desktop_type.delete", "desktop_type:" + t.slug});
   return http::response::no_content();
+}
+
+http::response upload_icon(services& s, http::context& ctx) {
+  auto t = type_from_path(s, ctx);
+  auto type = checked_image_upload(ctx.req);
+  store_image(icon_file(s, t), ctx.req.body);
+  int version = 1;
+  if (t.icon.starts_with(uploaded_icon_prefix)) {
+    version = std::atoi(t.icon.c_str() + uploaded_icon_prefix.size()) + 1;
+  }
+  t.icon = std::string(uploaded_icon_prefix) + std::to_string(version) + ":" + type;
+  s.db.update_desktop_type(t);
+  record_audit(s, ctx,
+               {"desktop_type.icon_upload",
+                "desktop_type:" + t.slug,
+                true,
+                std::nullopt,
+                "",
+                {{"type", type}, {"bytes", ctx.req.body.size()}}});
+  return json_response(200, {{"desktop_type", desktop_type_json(t)}});
+}
+
+http::response remove_icon(services& s, http::context& ctx) {
+  auto t = type_from_path(s, ctx);
+  std::error_code ec;
+  std::filesystem::remove(icon_file(s, t), ec);
+  t.icon.clear();
+  s.db.update_desktop_type(t);
+  record_audit(s, ctx, {"desktop_type.icon_remove", "desktop_type:" + t.slug});
+  return json_response(200, {{"desktop_type", desktop_type_json(t)}});
+}
+
+http::response get_icon(services& s, http::context& ctx) {
+  auto t = type_from_path(s, ctx);
+  if (!t.icon.starts_with(uploaded_icon_prefix)) {
+    throw error(errc::not_found, "The desktop type \"" + t.slug + "\" has no uploaded icon.");
+  }
+  return image_response(icon_file(s, t), t.icon.substr(t.icon.find(':', uploaded_icon_prefix.size()) + 1));
 }
 
 }  // namespace
@@ -158,6 +207,9 @@ void add_desktop_type_routes(http::router& r, services& s) {
   r.add({method::get, "/api/admin/desktop-types/{slug}", access::admin, bind_handler(s, admin_get)});
   r.add({method::patch, "/api/admin/desktop-types/{slug}", access::admin, bind_handler(s, admin_update)});
   r.add({method::del, "/api/admin/desktop-types/{slug}", access::admin, bind_handler(s, admin_delete)});
+  r.add({method::get, "/api/desktop-types/{slug}/icon", access::signed_in, bind_handler(s, get_icon)});
+  r.add({method::put, "/api/admin/desktop-types/{slug}/icon", access::admin, bind_handler(s, upload_icon)});
+  r.add({method::del, "/api/admin/desktop-types/{slug}/icon", access::admin, bind_handler(s, remove_icon)});
 }
 
 }  // namespace deskgate::api

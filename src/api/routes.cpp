@@ -12,6 +12,7 @@ http::router make_router(services& s) {
   add_desktop_routes(r, s);
   add_gateway_routes(r, s);
   add_diagnostics_routes(r, s);
+  add_branding_routes(r, s);
   add_event_routes(r, s);
   add_desktop_http_routes(r, s);
   add_file_routes(r, s);

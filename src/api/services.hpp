@@ -45,6 +45,7 @@ void add_desktop_routes(http::router& r, services& s);
 void add_desktop_type_routes(http::router& r, services& s);
 void add_gateway_routes(http::router& r, services& s);
 void add_diagnostics_routes(http::router& r, services& s);
+void add_branding_routes(http::router& r, services& s);
 void add_event_routes(http::router& r, services& s);
 void add_desktop_http_routes(http::router& r, services& s);
 void add_file_routes(http::router& r, services& s);

@@ -99,6 +99,15 @@ std::unique_ptr<backend_registry> make_backends(const config& cfg) {
   return registry;
 }
 
+// The built UI: server.web_root, or else web/dist beside the data folder (the repository's layout, so
+// `make run` from the repository serves the UI it just built).
+std::filesystem::path web_root_of(const config& cfg) {
+  if (!cfg.server.web_root.empty()) return cfg.server.web_root;
+  auto data = cfg.server.data_dir.lexically_normal();
+  if (!data.has_filename()) data = data.parent_path();  // "data/" names the folder "data"
+  return data.parent_path() / "web" / "dist";
+}
+
 }  // namespace
 
 struct application::impl {
@@ -116,7 +125,7 @@ struct application::impl {
                  desktop_readiness_probe()),
         oidc(cfg.auth.oidc.enabled() ? std::make_unique<auth::oidc::login_flow>(cfg, *db, *this->clk) : nullptr),
         services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get(), files},
-        dispatch(api::make_router(services), sessions, http::static_files(cfg.server.web_root),
+        dispatch(api::make_router(services), sessions, http::static_files(web_root_of(cfg)),
                  cfg.server.public_origin),
         server(
             with_streaming(with_upgrades(server_options_from(cfg))),

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 #include "core/mime_types.hpp"
 
@@ -84,8 +84,7 @@ std::optional<response> static_files::serve(const request& req) const {
   return std::nullopt;
 }
 
-std::optional<response> static_files::file_response(const request& req, const fs::path& file,
-                                                    bool immutable) const {
+std::optional<response> static_files::file_response(const request& req, const fs::path& file, bool immutable) const {
   // No symlink anywhere on the way may lead out of the web root.
   std::error_code ec;
   auto real = fs::canonical(file, ec);
@@ -104,6 +103,7 @@ std::optional<response> static_files::file_response(const request& req, const fs
   res.headers.set("ETag", etag);
   res.headers.set("Last-Modified", http_date(st.st_mtim.tv_sec));
   res.headers.set("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (file.extension() == ".html") res.headers.set("Content-Security-Policy", std::string(ui_content_security_policy));
 
   std::string_view if_none_match = req.headers.get("If-None-Match");
   if (!if_none_match.empty() && (if_none_match == etag || if_none_match == "*")) {

@@ -13,6 +13,12 @@ namespace deskgate::http {
 // An HTTP date (RFC 9110 IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::time_t t);
 
+// The UI's pages: scripts, styles and connections (fetch and WebSocket) only from deskgate itself, images
+// also from data:/blob: (noVNC's cursor), never framed, no plugins.
+inline constexpr std::string_view ui_content_security_policy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 class static_files {
  public:
   // `root` may be empty or missing: then nothing is served (the API still works).

@@ -102,6 +102,21 @@ TEST_F(http_static_files, serves_a_file_with_its_content_type) {
   EXPECT_EQ(res->headers.get("Content-Type"), "image/svg+xml");
 }
 
+TEST_F(http_static_files, ui_pages_carry_the_content_security_policy) {
+  for (const char* path : {"/", "/index.html", "/desktops/abc", "/admin"}) {
+    auto res = get(path);
+    ASSERT_TRUE(res) << path;
+    auto csp = res->headers.get("Content-Security-Policy");
+    EXPECT_EQ(csp, ui_content_security_policy) << path;
+    EXPECT_NE(csp.find("script-src 'self'"), std::string_view::npos);
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string_view::npos);
+    EXPECT_EQ(csp.find("unsafe"), std::string_view::npos) << "no inline scripts or styles";
+  }
+  auto asset = get("/assets/app-1a2b3c.js");
+  ASSERT_TRUE(asset);
+  EXPECT_FALSE(asset->headers.has("Content-Security-Policy")) << "only documents need it";
+}
+
 TEST_F(http_static_files, root_path_serves_index_html) {
   auto res = get("/");
   ASSERT_TRUE(res);
@@ -240,9 +255,7 @@ TEST_F(http_static_files, backslashes_are_refused) {
   EXPECT_FALSE(get("/desktops\\abc"));
 }
 
-TEST_F(http_static_files, nul_in_the_path_is_refused) {
-  EXPECT_FALSE(get(std::string("/index.html\0.png", 16)));
-}
+TEST_F(http_static_files, nul_in_the_path_is_refused) { EXPECT_FALSE(get(std::string("/index.html\0.png", 16))); }
 
 TEST_F(http_static_files, symlinked_file_pointing_outside_is_not_served) {
   fs::create_symlink(dir_ / "secret.txt", root_ / "leak.txt");

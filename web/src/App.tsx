@@ -1,0 +1,80 @@
+// Routes of the UI (DESIGN.md §7): /, /login, /desktops/:id, /admin, /files, /teach. Everything but the
+// sign-in page needs a session; /admin needs the admin role.
+import { lazy, Suspense, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { useTranslation } from 'react-i18next';
+import { BrandingProvider } from './branding';
+import { EventsProvider } from './events';
+import { SessionProvider, useSession } from './session';
+import { Layout } from './components/Layout';
+import { LoginPage } from './pages/LoginPage';
+import { DashboardPage } from './pages/DashboardPage';
+
+// The viewer (noVNC) and the admin panel are loaded only by those who open them.
+const DesktopPage = lazy(() => import('./pages/DesktopPage').then((m) => ({ default: m.DesktopPage })));
+const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+
+function Loading() {
+  const { t } = useTranslation();
+  return <p className="page-status">{t('common.loading')}</p>;
+}
+import { NotFoundPage, PlaceholderPage } from './pages/SimplePages';
+
+function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
+  const { user, loading, ended } = useSession();
+  const location = useLocation();
+  if (loading) return <Loading />;
+  if (!user) {
+    const next = location.pathname + location.search;
+    const why = ended ? '&error=session_ended' : '';
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}${why}`} replace />;
+  }
+  if (admin && user.role !== 'admin') return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <BrandingProvider>
+        <SessionProvider>
+          <EventsProvider>
+            <Suspense fallback={<Loading />}>
+              <Routes>
+                <Route path="/login" element={<LoginPage />} />
+                <Route
+                  path="/desktops/:id"
+                  element={
+                    <RequireUser>
+                      <DesktopPage />
+                    </RequireUser>
+                  }
+                />
+                <Route
+                  element={
+                    <RequireUser>
+                      <Layout />
+                    </RequireUser>
+                  }
+                >
+                  <Route index element={<DashboardPage />} />
+                  <Route
+                    path="/admin"
+                    element={
+                      <RequireUser admin>
+                        <AdminPage />
+                      </RequireUser>
+                    }
+                  />
+                  <Route path="/files" element={<PlaceholderPage area="files" />} />
+                  <Route path="/teach" element={<PlaceholderPage area="teach" />} />
+                  <Route path="*" element={<NotFoundPage />} />
+                </Route>
+              </Routes>
+            </Suspense>
+          </EventsProvider>
+        </SessionProvider>
+      </BrandingProvider>
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,76 @@
+// The audit log, newest first, paged with ?before=.
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api } from '../api/client';
+import type { AuditEntry } from '../api/types';
+import { formatTime } from '../format';
+import { ErrorLine, useAdminCall } from './useAdminCall';
+
+const pageSize = 50;
+
+export function AuditPanel() {
+  const { t } = useTranslation();
+  const { error, run } = useAdminCall();
+  const [entries, setEntries] = useState<AuditEntry[]>([]);
+  const [more, setMore] = useState(false);
+  const [loaded, setLoaded] = useState(false);
+
+  const page = useCallback(
+    (before: number) =>
+      run(async () => {
+        const query = `limit=${pageSize}` + (before ? `&before=${before}` : '');
+        const r = await api<{ entries: AuditEntry[] }>('GET', `/api/admin/audit?${query}`);
+        setEntries((old) => (before ? [...old, ...r.entries] : r.entries));
+        setMore(r.entries.length === pageSize);
+        setLoaded(true);
+      }),
+    [run],
+  );
+  useEffect(() => {
+    void page(0);
+  }, [page]);
+
+  return (
+    <>
+      <ErrorLine error={error} />
+      {loaded && entries.length === 0 && <p>{t('admin.audit.none')}</p>}
+      {entries.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.audit.at')}</th>
+                <th scope="col">{t('admin.audit.actor')}</th>
+                <th scope="col">{t('admin.audit.action')}</th>
+                <th scope="col">{t('admin.audit.target')}</th>
+                <th scope="col">{t('admin.audit.result')}</th>
+                <th scope="col">{t('admin.audit.address')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr key={e.id}>
+                  <td>{formatTime(e.at)}</td>
+                  <td>{e.actor_name}</td>
+                  <td>
+                    <code>{e.action}</code>
+                  </td>
+                  <td>
+                    <code>{e.target}</code>
+                  </td>
+                  <td>{e.success ? t('admin.audit.ok') : t('admin.audit.failed')}</td>
+                  <td>{e.client_address}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {more && (
+        <button type="button" className="button" onClick={() => void page(entries[entries.length - 1].id)}>
+          {t('admin.audit.more')}
+        </button>
+      )}
+    </>
+  );
+}
