@@ -110,8 +110,9 @@ export function upgradeStatus(port, target, who) {
 }
 
 export class Gateway {
-  // Users are created with the CLI before the first start: [{ name, role, password }].
-  static async create(users) {
+  // Users are created with the CLI before the first start: [{ name, role, password }]. `extraConfig` is
+  // appended to the config file (TOML).
+  static async create(users, extraConfig = '') {
     const g = new Gateway();
     g.users = users;
     g.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskgate-browser-'));
@@ -134,7 +135,7 @@ name = "Terminal desktop"
 description = "A lightweight Linux desktop with a terminal"
 backend = "local"
 open_to_all = true
-`,
+${extraConfig}`,
     );
     for (const u of users) {
       const r = spawnSync(binary, ['--config', g.config, 'user', 'add', u.name, '--role', u.role, '--password-stdin'], {
@@ -243,12 +244,12 @@ export async function launchBrowser() {
 }
 
 // Runs `fn` with a browser and a gateway holding `users`; both are stopped afterwards, whatever happened.
-export async function withGateway(users, fn) {
+export async function withGateway(users, fn, extraConfig = '') {
   let browser;
   let gateway;
   try {
     browser = await launchBrowser();
-    gateway = await Gateway.create(users);
+    gateway = await Gateway.create(users, extraConfig);
     await fn({ browser, gateway });
   } finally {
     await browser?.close();
@@ -320,4 +321,41 @@ export function xtermCentre(page) {
     const box = canvas.getBoundingClientRect();
     return { x: ((left + right) / 2) * (box.width / width), y: ((top + bottom) / 2) * (box.height / height) };
   });
+}
+
+// The test OpenID provider (tests/idp/server.js, npm oidc-provider) on a free port of 127.0.0.1; stop() ends it
+// by PID. Its accounts' passwords are the username + "-pw".
+export async function startIdp() {
+  const child = spawn(process.execPath, [path.join(repo, 'tests/idp/server.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const issuer = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the test IdP did not start: ${output}`)), 30000);
+    const onData = (chunk) => {
+      output += chunk;
+      const found = output.match(/test idp listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c) => (output += c));
+    child.once('exit', (code) => reject(new Error(`the test IdP exited (${code}): ${output}`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    issuer,
+    // Tells the provider deskgate's callback URL (its clients are registered once the port is known).
+    async registerClient(base) {
+      const { port } = new URL(issuer);
+      const r = await request(Number(port), 'POST', '/test/client', {
+        json: { redirect_uris: [`${base}/api/auth/oidc/callback`], post_logout_redirect_uris: [`${base}/login`] },
+      });
+      if (r.status !== 200) throw new Error(`registering the client failed: ${r.status}`);
+    },
+    async stop() {
+      if (child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -43,12 +43,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       .finally(() => setLoading(false));
   }, [signedIn]);
 
+  // Users of the school's sign-in may be sent on to its logout page (RP-initiated logout, when configured).
   const logout = useCallback(async () => {
+    let redirect: string | undefined;
     try {
-      await api('POST', '/api/auth/logout');
+      const answer = await api<{ redirect?: string } | undefined>('POST', '/api/auth/logout');
+      redirect = answer?.redirect;
     } finally {
       forget(false);
     }
+    if (redirect) window.location.assign(redirect);
   }, [forget]);
 
   return (

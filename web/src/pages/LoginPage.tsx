@@ -18,15 +18,17 @@ export function safeNext(next: string | null): string {
 
 function urlErrorText(t: TFunction, code: string, idp: string): string {
   const known: Record<string, string> = {
-    access_denied: 'errors.oidc_denied',
-    login_cancelled: 'errors.oidc_denied',
-    state_mismatch: 'errors.oidc_state',
-    invalid_state: 'errors.oidc_state',
-    expired: 'errors.oidc_state',
-    no_account: 'errors.oidc_no_account',
-    not_provisioned: 'errors.oidc_no_account',
-    account_disabled: 'errors.login_disabled',
-    disabled: 'errors.login_disabled',
+    // The codes of GET /api/auth/oidc/callback's redirect (src/auth/oidc/login_error.cpp).
+    oidc_not_configured: 'errors.oidc_not_configured',
+    oidc_state_invalid: 'errors.oidc_state',
+    oidc_denied: 'errors.oidc_denied',
+    oidc_idp_unavailable: 'errors.oidc_idp_unavailable',
+    oidc_idp_invalid: 'errors.oidc_idp_invalid',
+    oidc_code_rejected: 'errors.oidc_state',
+    oidc_token_invalid: 'errors.oidc_token_invalid',
+    oidc_claims_invalid: 'errors.oidc_no_account',
+    oidc_account_conflict: 'errors.oidc_account_conflict',
+    oidc_account_disabled: 'errors.login_disabled',
     oidc_failed: 'errors.oidc_failed',
     session_ended: 'errors.unauthenticated',
   };
