@@ -130,9 +130,8 @@ http::response proxy(services& s, http::context& ctx) {
   auto now = s.clk.now();
   if (now - d.last_active_at.value_or(0) >= activity_write_interval_seconds) s.desktops.record_activity(d.id);
 
-  forward_limits limits{s.cfg.gateway.http_timeout, s.cfg.gateway.http_max_response_bytes};
   http_upstream upstream{*web, type.tls, type.tls_verify};
-  auto res = forward_http(upstream, request_for_desktop(ctx, type, d, *web), limits);
+  auto res = forward_http(s.desktop_web, upstream, request_for_desktop(ctx, type, d, *web));
   return answer_for_browser(std::move(res), *web, prefix_of(d.public_id));
 }
 

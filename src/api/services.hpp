@@ -9,6 +9,7 @@
 #include "desktops/desktop_manager.hpp"
 #include "files/file_service.hpp"
 #include "gateway/relay_registry.hpp"
+#include "http/http_client.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "store/store.hpp"
@@ -26,6 +27,7 @@ struct services {
   relay_registry& relays;
   auth::oidc::login_flow* oidc;  // nullptr when OpenID Connect is not configured
   files::file_service& files;
+  const http::http_client& desktop_web;  // the http relay mode's client ([gateway] http_* limits)
 };
 
 // A route handler as a plain function of the services and the request context.

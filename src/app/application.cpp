@@ -124,9 +124,9 @@ struct application::impl {
         desktops(*db, *this->clk, *backends, events, with_mounts(manager_settings_from(cfg)),
                  desktop_readiness_probe()),
         oidc(cfg.auth.oidc.enabled() ? std::make_unique<auth::oidc::login_flow>(cfg, *db, *this->clk) : nullptr),
-        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get(), files},
-        dispatch(api::make_router(services), sessions, http::static_files(web_root_of(cfg)),
-                 cfg.server.public_origin),
+        desktop_web({.timeout = cfg.gateway.http_timeout, .max_response_bytes = cfg.gateway.http_max_response_bytes}),
+        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get(), files, desktop_web},
+        dispatch(api::make_router(services), sessions, http::static_files(web_root_of(cfg)), cfg.server.public_origin),
         server(
             with_streaming(with_upgrades(server_options_from(cfg))),
             [this](const http::request& r) { return dispatch.handle(r); }, stats),
@@ -216,6 +216,7 @@ struct application::impl {
   desktop_manager desktops;
   relay_registry relays;
   std::unique_ptr<auth::oidc::login_flow> oidc;
+  http::http_client desktop_web;
   api::services services;
   http::dispatcher dispatch;
   http::server server;

@@ -128,7 +128,7 @@ struct gateway_config {
   milliseconds handshake_timeout{10'000};  // upstream connect + RFB/WebSocket handshakes + the browser's
   std::size_t max_message_bytes = 16 * 1024 * 1024;  // larger browser messages close the relay (1009)
   seconds session_recheck_interval{60};    // how often open relays check their session still exists
-  milliseconds http_timeout{30'000};       // http relay mode: connect, and each read or write
+  milliseconds http_timeout{30'000};       // http relay mode: the whole exchange with the desktop's web port
   std::size_t http_max_response_bytes = 64 * 1024 * 1024;  // http relay mode: larger answers are a 502
 
   bool operator==(const gateway_config&) const = default;

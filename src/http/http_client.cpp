@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace deskgate::http {
 namespace {
@@ -73,13 +74,16 @@ parsed_url parse_url(const std::string& url) {
 // One call: every asynchronous step runs on `ioc` until it completes or the call's deadline passes.
 class call {
  public:
-  call(const std::string& url, std::chrono::milliseconds timeout)
-      : url_(url), timeout_(timeout), deadline_(steady::now() + timeout) {}
+  call(const std::string& url, const client_options& options)
+      : url_(url),
+        timeout_(options.timeout),
+        max_response_bytes_(options.max_response_bytes),
+        deadline_(steady::now() + options.timeout) {}
 
   // Starts `op` (which takes a completion handler) and runs until it finishes. A step still running at
   // the deadline is cancelled through `cancel` and reported as errc::timeout.
   template <class Op, class Cancel>
-  void step(std::string_view what, Op&& op, Cancel&& cancel) {
+  void step(std::string_view what, Op&& op, Cancel&& cancel, errc failure = errc::unavailable) {
     std::optional<beast::error_code> result;
     op([&result](beast::error_code ec, auto&&...) { result = ec; });
     ioc_.restart();
@@ -91,7 +95,10 @@ class call {
       ioc_.poll();
       throw error{errc::timeout, fmt::format("{} did not answer within {} ms", url_, timeout_.count())};
     }
-    if (*result) throw error{errc::unavailable, fmt::format("{}: {} failed: {}", url_, what, result->message())};
+    if (*result == bhttp::error::body_limit) {
+      throw error{errc::bad_gateway, fmt::format("{}: the answer is larger than {} bytes", url_, max_response_bytes_)};
+    }
+    if (*result) throw error{failure, fmt::format("{}: {} failed: {}", url_, what, result->message())};
   }
 
   net::io_context& ioc() { return ioc_; }
@@ -100,6 +107,7 @@ class call {
   net::io_context ioc_{1};
   const std::string& url_;
   std::chrono::milliseconds timeout_;
+  std::size_t max_response_bytes_;
   steady::time_point deadline_;
 };
 
@@ -107,11 +115,16 @@ class call {
 
 struct http_client::impl {
   client_options options;
-  mutable ssl::context tls{ssl::context::tls_client};  // streams need it non-const; it is not changed
+  // Streams need them non-const; they are not changed after construction.
+  mutable ssl::context tls{ssl::context::tls_client};
+  mutable ssl::context trusting{ssl::context::tls_client};  // for requests with verify_tls = false
 
   explicit impl(client_options o) : options(std::move(o)) {
-    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    for (auto* context : {&tls, &trusting}) {
+      context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    }
+    trusting.set_verify_mode(ssl::verify_none);
     beast::error_code ec;
     if (options.ca_file.empty()) {
       tls.set_default_verify_paths(ec);
@@ -126,14 +139,20 @@ struct http_client::impl {
   client_response exchange(call& c, Stream& stream, bhttp::request<bhttp::string_body>& req) const {
     auto cancel = [&] { beast::get_lowest_layer(stream).cancel(); };
     c.step(
-        "sending the request", [&](auto h) { bhttp::async_write(stream, req, std::move(h)); }, cancel);
+        "sending the request", [&](auto h) { bhttp::async_write(stream, req, std::move(h)); }, cancel,
+        errc::bad_gateway);
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_response_bytes);
+    parser.skip(req.method() == bhttp::verb::head);
     c.step(
-        "reading the answer", [&](auto h) { bhttp::async_read(stream, buffer, parser, std::move(h)); }, cancel);
-    const auto& res = parser.get();
-    return {static_cast<int>(res.result_int()), std::string(res[bhttp::field::content_type]), res.body()};
+        "reading the answer", [&](auto h) { bhttp::async_read(stream, buffer, parser, std::move(h)); }, cancel,
+        errc::bad_gateway);
+    auto& res = parser.get();
+    client_response out{
+        static_cast<int>(res.result_int()), std::string(res[bhttp::field::content_type]), {}, std::move(res.body())};
+    for (const auto& field : res) out.headers.emplace_back(field.name_string(), field.value());
+    return out;
   }
 
   client_response send(const client_request& r) const {
@@ -141,12 +160,16 @@ struct http_client::impl {
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), url.target, 11};
     req.set(bhttp::field::host, url.host_header);
     req.set(bhttp::field::user_agent, "deskgate");
-    for (const auto& [name, value] : r.headers) req.set(name, value);
+    // A name given replaces the client's own field; a name given twice (forwarded headers) keeps both.
+    for (const auto& [name, value] : r.headers) {
+      if (iequals(name, "Host") || iequals(name, "User-Agent")) req.erase(name);
+    }
+    for (const auto& [name, value] : r.headers) req.insert(name, value);
     req.keep_alive(false);
     req.body() = r.body;
     req.prepare_payload();
 
-    call c(r.url, options.timeout);
+    call c(r.url, options);
     net::ip::tcp::resolver resolver(c.ioc());
     net::ip::tcp::resolver::results_type endpoints;
     c.step(
@@ -165,7 +188,7 @@ struct http_client::impl {
           "connecting", [&](auto h) { stream.async_connect(endpoints, std::move(h)); }, [&] { stream.cancel(); });
       return exchange(c, stream, req);
     }
-    ssl::stream<beast::tcp_stream> stream(c.ioc(), tls);
+    ssl::stream<beast::tcp_stream> stream(c.ioc(), r.verify_tls ? tls : trusting);
     auto cancel = [&] { beast::get_lowest_layer(stream).cancel(); };
     c.step(
         "connecting", [&](auto h) { beast::get_lowest_layer(stream).async_connect(endpoints, std::move(h)); }, cancel);
@@ -174,7 +197,7 @@ struct http_client::impl {
     if (not_ip && !SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
       throw error{errc::unavailable, fmt::format("{}: cannot set the TLS server name", r.url)};
     }
-    stream.set_verify_callback(ssl::host_name_verification(url.host));
+    if (r.verify_tls) stream.set_verify_callback(ssl::host_name_verification(url.host));
     c.step(
         "the TLS handshake", [&](auto h) { stream.async_handshake(ssl::stream_base::client, std::move(h)); }, cancel);
     return exchange(c, stream, req);
@@ -185,6 +208,8 @@ http_client::http_client(client_options options) : impl_(std::make_unique<impl>(
 http_client::~http_client() = default;
 
 client_response http_client::send(const client_request& request) const { return impl_->send(request); }
+
+const client_options& http_client::options() const { return impl_->options; }
 
 std::string form_encode(std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
