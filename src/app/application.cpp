@@ -178,7 +178,7 @@ struct application::impl {
   }
 
   http::server_options with_streaming(http::server_options o) {
-    o.streams_body = [this](http::method verb, std::string_view path) { return dispatch.streams_body(verb, path); };
+    o.streams_body = [this](http::method verb, std::string_view target) { return dispatch.streams_body(verb, target); };
     return o;
   }
 

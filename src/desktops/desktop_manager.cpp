@@ -256,6 +256,10 @@ void desktop_manager::run_remove(std::int64_t desktop_id) {
     return;  // keep the row so a later attempt (or reconciliation) can finish the job
   }
   db_.delete_desktop(d->id);
+  {
+    std::lock_guard lock(web_endpoints_mutex_);
+    web_endpoints_.erase(d->id);
+  }
   log::info("desktop removed", {{"desktop", d->public_id}});
   publish(*d, true);
 }
@@ -271,7 +275,20 @@ int desktop_manager::stop_all() {
 
 std::optional<endpoint> desktop_manager::web_endpoint(const desktop& d, const desktop_type& type) {
   if (type.http_port == 0 || d.container_id.empty()) return std::nullopt;
-  return backends_.for_type(type).web_endpoint(d.container_id, type);
+  {
+    std::lock_guard lock(web_endpoints_mutex_);
+    auto known = web_endpoints_.find(d.id);
+    if (known != web_endpoints_.end() && known->second.container_id == d.container_id &&
+        known->second.started_at == d.started_at && known->second.type_updated_at == type.updated_at) {
+      return known->second.where;
+    }
+  }
+  auto where = backends_.for_type(type).web_endpoint(d.container_id, type);
+  if (where) {
+    std::lock_guard lock(web_endpoints_mutex_);
+    web_endpoints_[d.id] = {d.container_id, d.started_at, type.updated_at, *where};
+  }
+  return where;
 }
 
 void desktop_manager::record_activity(std::int64_t desktop_id) {

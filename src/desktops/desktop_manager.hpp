@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -71,6 +74,8 @@ class desktop_manager {
   event_bus& events() { return events_; }
 
   // Where the running desktop's web port is reached (the http relay mode), or nullopt when it has none.
+  // Remembered per start of the desktop and version of its type: a page load's many requests ask the
+  // backend (a Docker inspect) once; a restart (the engine may pick another port) or an edited type asks again.
   std::optional<endpoint> web_endpoint(const desktop& d, const desktop_type& type);
 
   // The relay calls this for input from the browser: the desktop is in use, so it is not idle.
@@ -111,6 +116,16 @@ class desktop_manager {
   manager_settings settings_;
   readiness_probe probe_;
   std::atomic<bool> stopping_{false};
+
+  struct known_web_endpoint {
+    std::string container_id;
+    std::optional<std::int64_t> started_at;
+    std::int64_t type_updated_at = 0;
+    endpoint where;
+  };
+  std::mutex web_endpoints_mutex_;
+  std::map<std::int64_t, known_web_endpoint> web_endpoints_;  // by desktop id; dropped when it is removed
+
   desktop_jobs jobs_;
 };
 

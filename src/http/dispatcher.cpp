@@ -23,7 +23,13 @@ std::string allow_header(const std::vector<method>& allowed) {
 }  // namespace
 
 dispatcher::dispatcher(router routes, authenticator& auth, static_files files, std::string public_origin)
-    : routes_(std::move(routes)), auth_(auth), files_(std::move(files)), public_origin_(to_lower(public_origin)) {}
+    : routes_(std::move(routes)), auth_(auth), files_(std::move(files)), public_origin_(to_lower(public_origin)) {
+  for (const auto& r : routes_.routes()) {
+    if (r.streamed_body && std::find(streamed_verbs_.begin(), streamed_verbs_.end(), r.verb) == streamed_verbs_.end()) {
+      streamed_verbs_.push_back(r.verb);
+    }
+  }
+}
 
 bool origin_matches(const request& req, std::string_view origin, std::string_view public_origin) {
   std::string o = to_lower(origin);
@@ -42,8 +48,8 @@ outcome dispatcher::handle(const request& req) const {
     out.res = error_response(e);
   } catch (const std::exception& e) {
     log::error("handler failed", {{"request_id", req.request_id}, {"path", req.path}, {"error", e.what()}});
-    out.res = error_response(errc::internal, "Something went wrong on the server. The request id is " +
-                                                 req.request_id + ".");
+    out.res =
+        error_response(errc::internal, "Something went wrong on the server. The request id is " + req.request_id + ".");
   }
   out.res.headers.set("X-Content-Type-Options", "nosniff");
   out.res.headers.set("Referrer-Policy", "same-origin");
@@ -57,8 +63,11 @@ outcome dispatcher::handle(const request& req) const {
   return out;
 }
 
-bool dispatcher::streams_body(method verb, std::string_view path) const {
-  auto match = routes_.match(verb, path);
+bool dispatcher::streams_body(method verb, std::string_view target) const {
+  if (std::find(streamed_verbs_.begin(), streamed_verbs_.end(), verb) == streamed_verbs_.end()) return false;
+  auto path = percent_decode(target.substr(0, target.find('?')));
+  if (!path) return false;
+  auto match = routes_.match(verb, *path);
   return match.matched && match.matched->streamed_body;
 }
 
@@ -67,9 +76,9 @@ void dispatcher::run(const request& req, outcome& out) const {
   if (!match.matched) {
     if (!match.allowed.empty()) {
       out.route = "unmatched";
-      out.res = error_response(errc::method_not_allowed,
-                               std::string(to_string(req.verb)) + " is not allowed here; use " +
-                                   allow_header(match.allowed) + ".");
+      out.res =
+          error_response(errc::method_not_allowed, std::string(to_string(req.verb)) + " is not allowed here; use " +
+                                                       allow_header(match.allowed) + ".");
       out.res.headers.set("Allow", allow_header(match.allowed));
       return;
     }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/message.hpp"
 #include "http/router.hpp"
@@ -45,7 +46,9 @@ class dispatcher {
 
   // True when the request's route takes its body as a stream: the server then calls handle() as soon as
   // the headers are in, with an empty body, and reads the body only into the sink handle() returns.
-  bool streams_body(method verb, std::string_view path) const;
+  // `target` is the raw request target. Asked on the I/O thread for every request, so a method no
+  // streamed route has (every GET, every WebSocket upgrade) is answered without decoding or matching.
+  bool streams_body(method verb, std::string_view target) const;
 
   // True when an Origin header value is acceptable for this request: the public URL's origin, or the
   // origin the request was addressed to (Host, or a trusted proxy's X-Forwarded-Proto/Host).
@@ -56,6 +59,7 @@ class dispatcher {
   void run(const request& req, outcome& out) const;
 
   router routes_;
+  std::vector<method> streamed_verbs_;  // the methods of the routes with streamed_body
   authenticator& auth_;
   static_files files_;
   std::string public_origin_;

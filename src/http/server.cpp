@@ -175,9 +175,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool streams_body() const {
     if (!srv_.opts.streams_body) return false;
     const auto& head = parser_->get();
-    std::string_view target = head.target();
-    auto path = percent_decode(target.substr(0, target.find('?')));
-    return path && srv_.opts.streams_body(parse_method(head.method_string()), *path);
+    return srv_.opts.streams_body(parse_method(head.method_string()), head.target());
   }
 
   void read_body() {

@@ -47,11 +47,11 @@ struct server_options {
   std::chrono::milliseconds keepalive_timeout{60'000};
   std::vector<cidr> trusted_proxies;
   upgrade_support upgrades;  // empty: upgrade routes answer, but nothing is relayed
-  // Whether a request (method, percent-decoded path) goes to a route that takes its body as a stream
+  // Whether a request (method, raw target) goes to a route that takes its body as a stream
   // (dispatcher::streams_body). Such requests are handled on their headers alone; the body then goes,
   // piece by piece with a per-piece body_timeout, into the sink the handler returns, and only after the
   // handler accepted it is "100 Continue" sent. Empty: every body is read whole (max_body_bytes).
-  std::function<bool(method, std::string_view path)> streams_body;
+  std::function<bool(method, std::string_view target)> streams_body;
 };
 
 // Called on a worker thread with a complete request; returns the answer.
