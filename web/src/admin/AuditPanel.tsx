@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import type { AuditEntry } from '../api/types';
 import { formatTime } from '../format';
 import { ErrorLine, useAdminCall } from './useAdminCall';
+import { AdminTable } from './AdminTable';
 
 const pageSize = 50;
 
@@ -35,36 +36,31 @@ export function AuditPanel() {
       <ErrorLine error={error} />
       {loaded && entries.length === 0 && <p>{t('admin.audit.none')}</p>}
       {entries.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.audit.at')}</th>
-                <th scope="col">{t('admin.audit.actor')}</th>
-                <th scope="col">{t('admin.audit.action')}</th>
-                <th scope="col">{t('admin.audit.target')}</th>
-                <th scope="col">{t('admin.audit.result')}</th>
-                <th scope="col">{t('admin.audit.address')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id}>
-                  <td>{formatTime(e.at)}</td>
-                  <td>{e.actor_name}</td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>
-                    <code>{e.target}</code>
-                  </td>
-                  <td>{e.success ? t('admin.audit.ok') : t('admin.audit.failed')}</td>
-                  <td>{e.client_address}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable
+          columns={[
+            t('admin.audit.at'),
+            t('admin.audit.actor'),
+            t('admin.audit.action'),
+            t('admin.audit.target'),
+            t('admin.audit.result'),
+            t('admin.audit.address'),
+          ]}
+        >
+          {entries.map((e) => (
+            <tr key={e.id}>
+              <td>{formatTime(e.at)}</td>
+              <td>{e.actor_name}</td>
+              <td>
+                <code>{e.action}</code>
+              </td>
+              <td>
+                <code>{e.target}</code>
+              </td>
+              <td>{e.success ? t('admin.audit.ok') : t('admin.audit.failed')}</td>
+              <td>{e.client_address}</td>
+            </tr>
+          ))}
+        </AdminTable>
       )}
       {more && (
         <button type="button" className="button" onClick={() => void page(entries[entries.length - 1].id)}>

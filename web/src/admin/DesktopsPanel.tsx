@@ -9,6 +9,7 @@ import { formatTime } from '../format';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { StateBadge } from '../components/StateBadge';
 import { ErrorLine, useAdminCall } from './useAdminCall';
+import { AdminTable } from './AdminTable';
 
 interface Pending {
   message: string;
@@ -97,64 +98,59 @@ export function DesktopsPanel() {
       </div>
       {desktops && desktops.length === 0 && <p>{t('admin.desktops.none')}</p>}
       {desktops && desktops.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.desktops.owner')}</th>
-                <th scope="col">{t('admin.desktops.type')}</th>
-                <th scope="col">{t('admin.desktops.state')}</th>
-                <th scope="col">{t('admin.desktops.since')}</th>
-                <th scope="col">{t('admin.desktops.lastActivity')}</th>
-                <th scope="col">{t('admin.desktops.actions')}</th>
+        <AdminTable
+          columns={[
+            t('admin.desktops.owner'),
+            t('admin.desktops.type'),
+            t('admin.desktops.state'),
+            t('admin.desktops.since'),
+            t('admin.desktops.lastActivity'),
+            t('admin.desktops.actions'),
+          ]}
+        >
+          {desktops.map((d) => {
+            const owner = d.owner.display_name || d.owner.username;
+            const id = encodeURIComponent(d.id);
+            return (
+              <tr key={d.id} data-desktop={d.id}>
+                <td>{owner}</td>
+                <td>{d.type}</td>
+                <td>
+                  <StateBadge state={d.state} />
+                  {d.error && <span className="muted small"> {d.error}</span>}
+                </td>
+                <td>{formatTime(d.state === 'stopped' ? d.stopped_at : (d.started_at ?? d.created_at))}</td>
+                <td>{formatTime(d.last_active_at)}</td>
+                <td className="row-actions">
+                  {d.state !== 'stopped' && d.state !== 'stopping' && (
+                    <button
+                      type="button"
+                      className="button small"
+                      onClick={() =>
+                        ask(t('admin.desktops.confirmStop', { owner }), t('dashboard.stop'), () =>
+                          api('POST', `/api/admin/desktops/${id}/stop`),
+                        )
+                      }
+                    >
+                      {t('dashboard.stop')}
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    className="button small danger"
+                    onClick={() =>
+                      ask(t('admin.desktops.confirmRemove', { owner }), t('dashboard.remove'), () =>
+                        api('DELETE', `/api/admin/desktops/${id}`),
+                      )
+                    }
+                  >
+                    {t('dashboard.remove')}
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {desktops.map((d) => {
-                const owner = d.owner.display_name || d.owner.username;
-                const id = encodeURIComponent(d.id);
-                return (
-                  <tr key={d.id} data-desktop={d.id}>
-                    <td>{owner}</td>
-                    <td>{d.type}</td>
-                    <td>
-                      <StateBadge state={d.state} />
-                      {d.error && <span className="muted small"> {d.error}</span>}
-                    </td>
-                    <td>{formatTime(d.state === 'stopped' ? d.stopped_at : (d.started_at ?? d.created_at))}</td>
-                    <td>{formatTime(d.last_active_at)}</td>
-                    <td className="row-actions">
-                      {d.state !== 'stopped' && d.state !== 'stopping' && (
-                        <button
-                          type="button"
-                          className="button small"
-                          onClick={() =>
-                            ask(t('admin.desktops.confirmStop', { owner }), t('dashboard.stop'), () =>
-                              api('POST', `/api/admin/desktops/${id}/stop`),
-                            )
-                          }
-                        >
-                          {t('dashboard.stop')}
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        className="button small danger"
-                        onClick={() =>
-                          ask(t('admin.desktops.confirmRemove', { owner }), t('dashboard.remove'), () =>
-                            api('DELETE', `/api/admin/desktops/${id}`),
-                          )
-                        }
-                      >
-                        {t('dashboard.remove')}
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </AdminTable>
       )}
       {pending && (
         <ConfirmDialog

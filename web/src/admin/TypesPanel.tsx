@@ -6,6 +6,7 @@ import type { DesktopType } from '../api/types';
 import { TypeIcon } from '../components/TypeIcon';
 import { ImageUpload } from './imageFile';
 import { ErrorLine, useAdminCall } from './useAdminCall';
+import { AdminTable } from './AdminTable';
 
 const backends = ['local', 'docker', 'static'] as const;
 
@@ -179,43 +180,38 @@ export function TypesPanel() {
       )}
       {types && types.length === 0 && <p>{t('admin.types.none')}</p>}
       {types && types.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.types.icon')}</th>
-                <th scope="col">{t('admin.types.name')}</th>
-                <th scope="col">{t('admin.types.backend')}</th>
-                <th scope="col">{t('admin.types.enabled')}</th>
-                <th scope="col">{t('admin.desktops.actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {types.map((ty) => (
-                <tr key={ty.slug}>
-                  <td>
-                    <TypeIcon slug={ty.slug} icon={ty.icon} />
-                  </td>
-                  <td>
-                    {ty.name}
-                    <br />
-                    <code className="muted small">{ty.slug}</code>
-                  </td>
-                  <td>{t(`admin.types.backend_${ty.backend}`, { defaultValue: ty.backend })}</td>
-                  <td>{ty.enabled ? t('common.yes') : t('common.no')}</td>
-                  <td className="row-actions">
-                    <button type="button" className="button small" onClick={() => setEditing(ty)}>
-                      {t('admin.types.edit')}
-                    </button>
-                    <button type="button" className="button small" onClick={() => void toggle(ty)}>
-                      {ty.enabled ? t('admin.types.disable') : t('admin.types.enable')}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable
+          columns={[
+            t('admin.types.icon'),
+            t('admin.types.name'),
+            t('admin.types.backend'),
+            t('admin.types.enabled'),
+            t('admin.desktops.actions'),
+          ]}
+        >
+          {types.map((ty) => (
+            <tr key={ty.slug}>
+              <td>
+                <TypeIcon slug={ty.slug} icon={ty.icon} />
+              </td>
+              <td>
+                {ty.name}
+                <br />
+                <code className="muted small">{ty.slug}</code>
+              </td>
+              <td>{t(`admin.types.backend_${ty.backend}`, { defaultValue: ty.backend })}</td>
+              <td>{ty.enabled ? t('common.yes') : t('common.no')}</td>
+              <td className="row-actions">
+                <button type="button" className="button small" onClick={() => setEditing(ty)}>
+                  {t('admin.types.edit')}
+                </button>
+                <button type="button" className="button small" onClick={() => void toggle(ty)}>
+                  {ty.enabled ? t('admin.types.disable') : t('admin.types.enable')}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </AdminTable>
       )}
     </>
   );

@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import type { Role, User } from '../api/types';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorLine, useAdminCall } from './useAdminCall';
+import { AdminTable } from './AdminTable';
 
 const roles: Role[] = ['student', 'teacher', 'admin'];
 
@@ -29,52 +30,47 @@ export function UsersPanel() {
     <>
       <ErrorLine error={error} />
       {users && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.users.username')}</th>
-                <th scope="col">{t('admin.users.displayName')}</th>
-                <th scope="col">{t('admin.users.role')}</th>
-                <th scope="col">{t('admin.users.status')}</th>
-                <th scope="col">{t('admin.desktops.actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.username}</td>
-                  <td>{u.display_name}</td>
-                  <td>
-                    <select
-                      aria-label={t('admin.users.changeRole', { name: u.username })}
-                      value={u.role}
-                      onChange={(e) => void patch(u, { role: e.target.value as Role })}
-                    >
-                      {roles.map((r) => (
-                        <option key={r} value={r}>
-                          {t(`header.role_${r}`)}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>{u.disabled ? t('admin.users.disabledState') : t('admin.users.active')}</td>
-                  <td className="row-actions">
-                    {u.disabled ? (
-                      <button type="button" className="button small" onClick={() => void patch(u, { disabled: false })}>
-                        {t('admin.users.enable')}
-                      </button>
-                    ) : (
-                      <button type="button" className="button small danger" onClick={() => setDisabling(u)}>
-                        {t('admin.users.disable')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable
+          columns={[
+            t('admin.users.username'),
+            t('admin.users.displayName'),
+            t('admin.users.role'),
+            t('admin.users.status'),
+            t('admin.desktops.actions'),
+          ]}
+        >
+          {users.map((u) => (
+            <tr key={u.id}>
+              <td>{u.username}</td>
+              <td>{u.display_name}</td>
+              <td>
+                <select
+                  aria-label={t('admin.users.changeRole', { name: u.username })}
+                  value={u.role}
+                  onChange={(e) => void patch(u, { role: e.target.value as Role })}
+                >
+                  {roles.map((r) => (
+                    <option key={r} value={r}>
+                      {t(`header.role_${r}`)}
+                    </option>
+                  ))}
+                </select>
+              </td>
+              <td>{u.disabled ? t('admin.users.disabledState') : t('admin.users.active')}</td>
+              <td className="row-actions">
+                {u.disabled ? (
+                  <button type="button" className="button small" onClick={() => void patch(u, { disabled: false })}>
+                    {t('admin.users.enable')}
+                  </button>
+                ) : (
+                  <button type="button" className="button small danger" onClick={() => setDisabling(u)}>
+                    {t('admin.users.disable')}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </AdminTable>
       )}
       {disabling && (
         <ConfirmDialog
