@@ -10,9 +10,10 @@ import { Layout } from './components/Layout';
 import { LoginPage } from './pages/LoginPage';
 import { DashboardPage } from './pages/DashboardPage';
 
-// The viewer (noVNC) and the admin panel are loaded only by those who open them.
+// The viewer (noVNC), the admin panel and the file manager are loaded only by those who open them.
 const DesktopPage = lazy(() => import('./pages/DesktopPage').then((m) => ({ default: m.DesktopPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const FilesPage = lazy(() => import('./files/FilesPage').then((m) => ({ default: m.FilesPage })));
 
 function Loading() {
   const { t } = useTranslation();
@@ -66,7 +67,7 @@ export function App() {
                       </RequireUser>
                     }
                   />
-                  <Route path="/files" element={<PlaceholderPage area="files" />} />
+                  <Route path="/files" element={<FilesPage />} />
                   <Route path="/teach" element={<PlaceholderPage area="teach" />} />
                   <Route path="*" element={<NotFoundPage />} />
                 </Route>

@@ -22,7 +22,8 @@ export function useAdminCall() {
     },
     [t, expired],
   );
-  return { error, run };
+  const clear = useCallback(() => setError(''), []);
+  return { error, run, clear };
 }
 
 export function ErrorLine({ error }: { error: string }) {

@@ -51,3 +51,37 @@ export async function api<T>(method: Method, path: string, options: RequestOptio
   }
   return data as T;
 }
+
+// A request body sent with upload progress, which fetch cannot report: XMLHttpRequest, with the CSRF token
+// like every unsafe call. `done` resolves with the parsed answer or rejects with ApiError (status 0 and
+// code "aborted" after abort()).
+export interface ProgressUpload<T> {
+  done: Promise<T>;
+  abort: () => void;
+}
+
+export function putWithProgress<T>(path: string, body: Blob, onProgress: (sent: number, total: number) => void): ProgressUpload<T> {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<T>((resolve, reject) => {
+    xhr.open('PUT', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : body.size);
+    xhr.onload = () => {
+      let data: { error?: { code?: string; message?: string } } | null = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const err = data?.error ?? {};
+      reject(new ApiError(xhr.status, String(err.code ?? 'http_' + xhr.status), String(err.message ?? '')));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', ''));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', ''));
+    xhr.send(body);
+  });
+  return { done, abort: () => xhr.abort() };
+}

@@ -105,3 +105,27 @@ export type ServerEvent =
       desktop: { id: string; type: string; state: DesktopState; error?: string; owner_id?: number };
       removed?: boolean;
     };
+
+// GET /api/files/{space}?path=
+export interface FileEntry {
+  name: string;
+  type: 'dir' | 'file' | 'link' | 'other';
+  size: number;
+  modified: number;
+  mime?: string;
+}
+
+export interface FileListing {
+  space: string;
+  path: string;
+  writable: boolean;
+  entries: FileEntry[];
+}
+
+// GET /api/me/assignments: the assignments the signed-in user belongs to.
+export interface MyAssignment {
+  id: number;
+  title: string;
+  desktop_type: { slug: string; name: string };
+  has_folder: boolean;
+}

@@ -89,6 +89,7 @@ export function Header() {
         <NavLink to="/" end>
           {t('header.dashboard')}
         </NavLink>
+        <NavLink to="/files">{t('header.files')}</NavLink>
         {user?.role === 'admin' && <NavLink to="/admin">{t('header.admin')}</NavLink>}
       </nav>
       <div className="header-tools">

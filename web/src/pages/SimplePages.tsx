@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { useBranding } from '../branding';
 
-export function PlaceholderPage({ area }: { area: 'files' | 'teach' }) {
+export function PlaceholderPage({ area }: { area: 'teach' }) {
   const { t } = useTranslation();
   const { branding } = useBranding();
   return (
