@@ -2,6 +2,7 @@
 // browsed folder by folder. The server decides whether the move is allowed.
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ErrorLine } from '../admin/useAdminCall';
 import { api } from '../api/client';
 import type { FileListing } from '../api/types';
 import { errorText } from '../errors';
@@ -81,11 +82,7 @@ export function MoveDialog({ spaces, space, path, error, onMove, onCancel }: Pro
           ))}
         </ul>
       )}
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <div className="actions">
         <button type="button" className="button" onClick={onCancel}>
           {t('common.cancel')}

@@ -2,6 +2,7 @@
 // name again and its refusal is shown in the dialog.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ErrorLine } from '../admin/useAdminCall';
 
 interface Props {
   title: string;
@@ -55,11 +56,7 @@ export function NameDialog({ title, label, initial, submitLabel, error, onSubmit
             {t('files.noSlash')}
           </p>
         )}
-        {error && (
-          <p className="alert error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         <div className="actions">
           <button type="button" className="button" onClick={onCancel}>
             {t('common.cancel')}
