@@ -140,6 +140,16 @@ test('files: an upload can be cancelled, and refusals of the limits show their n
       await upload(page, 'zwei.bin', Buffer.alloc(2000, 4));
       await page.locator('li[data-upload="zwei.bin"]').getByText(/Not enough room: .*2000 bytes.* of your 3\.0 KiB/).waitFor();
       assert.equal(await page.locator('tbody tr').count(), 1);
+
+      // The page in German.
+      const german = await newPage(browser, { locale: 'de-DE' });
+      await signIn(german, gateway, studentUser.name, studentUser.password);
+      await german.goto(`${gateway.base}/files`);
+      await german.getByRole('heading', { name: 'Dateien' }).waitFor();
+      await german.getByText('Dateien hochladen').waitFor();
+      await german.getByRole('button', { name: 'Neuer Ordner' }).waitFor();
+      await german.getByRole('columnheader', { name: 'Größe' }).waitFor();
+      await german.getByRole('button', { name: 'eins.bin umbenennen' }).waitFor();
     },
     '[files]\nmax_file_size = "2k"\nquota = "3k"\n',
   ));
