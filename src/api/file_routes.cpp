@@ -33,6 +33,14 @@ using http::method;
 constexpr std::string_view inline_types[] = {
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "application/pdf", "text/plain; charset=utf-8"};
 
+// A downloaded page or SVG opened in the browser must not run scripts as deskgate: a sandbox without
+// scripts, framed only by deskgate's own pages (the previews).
+constexpr std::string_view file_policy =
+    "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'";
+// Browsers refuse to show a PDF in a sandboxed document; their PDF viewers run its content apart from the
+// page, so a PDF previewed inline gets everything else but the sandbox, and the viewer's embed.
+constexpr std::string_view pdf_policy = "default-src 'none'; object-src 'self'; frame-ancestors 'self'";
+
 files::space space_of(services& s, const http::context& ctx) {
   return s.files.resolve(ctx.user->user_id, ctx.user->user_role, ctx.params.get("space"));
 }
@@ -181,8 +189,8 @@ http::response download(services& s, http::context& ctx) {
   }
   res.headers.set("Content-Type", std::string(mime));
   res.headers.set("Content-Disposition", content_disposition(file.name, show_inline));
-  // A downloaded page or SVG opened in the browser must not run scripts as deskgate.
-  res.headers.set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+  res.headers.set("Content-Security-Policy",
+                  std::string(show_inline && mime == "application/pdf" ? pdf_policy : file_policy));
 
   std::optional<byte_range> range;
   std::string_view if_range = ctx.req.headers.get("If-Range");
@@ -252,13 +260,20 @@ http::response make_dir(services& s, http::context& ctx) {
   return json_response(201, {{"entry", entry_json(entry)}});
 }
 
+// A rename or a move within the space, or with to_space a move into another space the caller may write.
 http::response move_entry(services& s, http::context& ctx) {
-  auto body = parse_json_object(ctx.req, {"from", "to"});
+  auto body = parse_json_object(ctx.req, {"from", "to", "to_space"});
   auto from = required_string(body, "from", files::max_path_bytes);
   auto to = required_string(body, "to", files::max_path_bytes);
+  auto to_space_name = optional_string(body, "to_space", 64);
   auto sp = space_of(s, ctx);
-  s.files.move(sp, from, to);
-  record_audit(s, ctx, {"file.move", "files:" + sp.name + ":" + from, true, std::nullopt, "", {{"to", to}}});
+  auto target = to_space_name && *to_space_name != sp.name
+                    ? s.files.resolve(ctx.user->user_id, ctx.user->user_role, *to_space_name)
+                    : sp;
+  s.files.move(sp, from, target, to);
+  record_audit(
+      s, ctx,
+      {"file.move", "files:" + sp.name + ":" + from, true, std::nullopt, "", {{"to", to}, {"to_space", target.name}}});
   return http::response::no_content();
 }
 

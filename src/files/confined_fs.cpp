@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,19 +110,110 @@ void remove_tree(int dir, const std::string& name) {
   }
 }
 
-std::uint64_t tree_size(int dir) {
+std::uint64_t tree_size(int dir, std::string_view skip_prefix) {
   std::uint64_t total = 0;
   for (const auto& child : names_in(dir)) {
+    if (!skip_prefix.empty() && child.starts_with(skip_prefix)) continue;
     auto st = stat_entry(dir, child);
     if (!st) continue;
     if (S_ISREG(st->st_mode)) {
       total += static_cast<std::uint64_t>(st->st_size);
     } else if (S_ISDIR(st->st_mode)) {
       unique_fd sub(::openat(dir, child.c_str(), dir_flags));
-      if (sub) total += tree_size(sub.get());
+      if (sub) total += tree_size(sub.get(), skip_prefix);
     }
   }
   return total;
+}
+
+std::uint64_t entry_size(int dir, const std::string& name) {
+  auto st = stat_entry(dir, name);
+  if (!st) return 0;
+  if (S_ISREG(st->st_mode)) return static_cast<std::uint64_t>(st->st_size);
+  if (!S_ISDIR(st->st_mode)) return 0;
+  unique_fd sub(::openat(dir, name.c_str(), dir_flags));
+  return sub ? tree_size(sub.get()) : 0;
+}
+
+namespace {
+
+[[noreturn]] void refuse_copy(int err, const std::string& what) {
+  if (err == ENOSPC || err == EDQUOT) throw error(errc::insufficient_storage, "The disk is full; nothing was moved.");
+  throw error(errc::internal, "cannot copy " + what + ": " + errno_text(err));
+}
+
+void copy_file(int from_dir, const std::string& name, const struct stat& st, int to_dir, const std::string& to_name,
+               const std::optional<file_owner>& owner) {
+  unique_fd in(::openat(from_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!in) refuse_copy(errno, "\"" + name + "\"");
+  unique_fd out(
+      ::openat(to_dir, to_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777));
+  if (!out) refuse_copy(errno, "\"" + name + "\"");
+  hand_to(out.get(), owner);
+  // read/write, not copy_file_range: that refuses many pairs of different file systems (EXDEV).
+  std::vector<char> buffer(256 * 1024);
+  for (;;) {
+    ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) refuse_copy(errno, "\"" + name + "\"");
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out.get(), buffer.data() + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) refuse_copy(errno, "\"" + name + "\"");
+      done += w;
+    }
+  }
+  const struct timespec times[2] = {st.st_atim, st.st_mtim};
+  ::futimens(out.get(), times);  // keeps "modified" as it was
+}
+
+// Copies `name` (a file, or a folder with everything in it) to `to_name` in `to_dir`.
+void copy_tree(int from_dir, const std::string& name, int to_dir, const std::string& to_name,
+               const std::optional<file_owner>& owner) {
+  auto st = stat_entry(from_dir, name);
+  if (!st) throw error(errc::not_found, "\"" + name + "\" went away while it was moved.");
+  if (S_ISREG(st->st_mode)) return copy_file(from_dir, name, *st, to_dir, to_name, owner);
+  if (!S_ISDIR(st->st_mode)) {
+    throw error(errc::forbidden, "\"" + name + "\" is a symbolic link or a special file; deskgate moves only " +
+                                     "files and folders to another space.");
+  }
+  if (::mkdirat(to_dir, to_name.c_str(), st->st_mode & 0777) != 0) refuse_copy(errno, "\"" + name + "\"");
+  unique_fd in(::openat(from_dir, name.c_str(), dir_flags));
+  unique_fd out(::openat(to_dir, to_name.c_str(), dir_flags));
+  if (!in || !out) refuse_copy(errno, "\"" + name + "\"");
+  hand_to(out.get(), owner);
+  for (const auto& child : names_in(in.get())) copy_tree(in.get(), child, out.get(), child, owner);
+}
+
+}  // namespace
+
+void move_entry(const entry_ref& from, const entry_ref& to, const std::string& temp_name,
+                const std::optional<file_owner>& owner) {
+  if (!stat_entry(from.dir, from.name)) throw error(errc::not_found, "There is no " + from.shown + ".");
+  // RENAME_NOREPLACE: never replaces what is at the target, not even in a race.
+  if (::renameat2(from.dir, from.name.c_str(), to.dir, to.name.c_str(), RENAME_NOREPLACE) == 0) return;
+  int err = errno;
+  if (err == EEXIST || err == ENOTEMPTY) throw error(errc::conflict, to.shown + " already exists.");
+  if (err == EINVAL) throw error(errc::bad_request, "A folder cannot be moved into itself.");
+  if (err == ENOENT) throw error(errc::not_found, "There is no " + from.shown + ".");
+  if (err != EXDEV) throw error(errc::internal, "cannot move " + from.shown + ": " + errno_text(err));
+
+  // Another file system: the copy is built under a hidden name and appears whole, or not at all.
+  if (stat_entry(to.dir, to.name)) throw error(errc::conflict, to.shown + " already exists.");
+  try {
+    copy_tree(from.dir, from.name, to.dir, temp_name, owner);
+  } catch (...) {
+    remove_tree(to.dir, temp_name);
+    throw;
+  }
+  if (::renameat2(to.dir, temp_name.c_str(), to.dir, to.name.c_str(), RENAME_NOREPLACE) != 0) {
+    int rename_err = errno;
+    remove_tree(to.dir, temp_name);
+    if (rename_err == EEXIST || rename_err == ENOTEMPTY) throw error(errc::conflict, to.shown + " already exists.");
+    throw error(errc::internal, "cannot move " + from.shown + ": " + errno_text(rename_err));
+  }
+  remove_tree(from.dir, from.name);
 }
 
 void hand_to(int fd, const std::optional<file_owner>& owner) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/unique_fd.hpp"
@@ -47,8 +48,26 @@ std::optional<struct stat> stat_entry(int dir, const std::string& name);
 // never followed.
 void remove_tree(int dir, const std::string& name);
 
-// The bytes of all regular files below `dir` (links not followed, other file systems included).
-std::uint64_t tree_size(int dir);
+// The bytes of all regular files below `dir` (links not followed, other file systems included), leaving
+// out names that start with `skip_prefix` when it is not empty.
+std::uint64_t tree_size(int dir, std::string_view skip_prefix = {});
+
+// The bytes `name` in `dir` holds: a file's size, a folder's tree_size, 0 for anything else.
+std::uint64_t entry_size(int dir, const std::string& name);
+
+// One end of a move: an open folder, the name in it, and the path as the client gave it (for messages).
+struct entry_ref {
+  int dir = -1;
+  std::string name;
+  std::string shown;
+};
+
+// Moves `from` to `to`, never replacing what is there. On one file system a rename (atomic); across file
+// systems a copy into `temp_name` next to the target (renamed to the target's name when complete) and
+// then the original is deleted. The copy takes files and folders only: a symbolic link or a device
+// inside is refused (forbidden) and nothing is left at the target. New entries are handed to `owner`.
+void move_entry(const entry_ref& from, const entry_ref& to, const std::string& temp_name,
+                const std::optional<file_owner>& owner);
 
 // Applies `owner` to what was just created (nothing when nullopt).
 void hand_to(int fd, const std::optional<file_owner>& owner);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "core/mime_types.hpp"
 #include "files/path_rules.hpp"
@@ -59,7 +60,8 @@ struct file_service::located {
   std::vector<std::string> names;
 };
 
-file_service::file_service(files_settings settings, store& db) : settings_(std::move(settings)), db_(db) {}
+file_service::file_service(files_settings settings, store& db)
+    : settings_(std::move(settings)), db_(db), quotas_(settings_.quota_bytes) {}
 
 fs::path file_service::home_of(std::int64_t user_id) const {
   return settings_.data_dir / "homes" / std::to_string(user_id);
@@ -162,7 +164,13 @@ std::uint64_t file_service::usage(const fs::path& home) const {
   struct stat st {};
   if (::lstat(home.c_str(), &st) != 0) return 0;
   unique_fd dir = open_base(home);
-  return tree_size(dir.get());
+  return tree_size(dir.get(), upload_temp_prefix);
+}
+
+std::unique_ptr<quota_reservation> file_service::reservation_for(const space& s, std::uint64_t replaced) {
+  if (settings_.quota_bytes == 0 || s.quota_home.empty()) return nullptr;
+  return quotas_.open(
+      s.quota_home.string(), [&] { return usage(s.quota_home); }, replaced);
 }
 
 std::unique_ptr<upload> file_service::begin_upload(const space& s, std::string_view path, bool overwrite,
@@ -176,21 +184,13 @@ std::unique_ptr<upload> file_service::begin_upload(const space& s, std::string_v
     }
     if (S_ISREG(existing->st_mode)) replaced = static_cast<std::uint64_t>(existing->st_size);
   }
-  upload_limits limits;
-  limits.max_file_bytes = settings_.max_file_bytes;
-  if (settings_.quota_bytes > 0 && !s.quota_home.empty()) {
-    limits.quota_bytes = settings_.quota_bytes;
-    limits.used_bytes = usage(s.quota_home);
-    std::uint64_t counted = limits.used_bytes > replaced ? limits.used_bytes - replaced : 0;
-    limits.room = settings_.quota_bytes > counted ? settings_.quota_bytes - counted : 0;
+  if (declared_size && settings_.max_file_bytes > 0 && *declared_size > settings_.max_file_bytes) {
+    refuse_too_large(*declared_size, settings_.max_file_bytes);
   }
-  if (declared_size) {
-    if (limits.max_file_bytes > 0 && *declared_size > limits.max_file_bytes) {
-      refuse_too_large(*declared_size, limits.max_file_bytes);
-    }
-    if (limits.room && *declared_size > *limits.room) refuse_over_quota(*declared_size, limits);
-  }
-  return std::make_unique<upload>(std::move(at.dir), at.name, shown(at.names), overwrite, limits, settings_.owner);
+  auto quota = reservation_for(s, replaced);
+  if (quota && declared_size) quota->reserve(*declared_size);
+  return std::make_unique<upload>(std::move(at.dir), at.name, shown(at.names), overwrite, settings_.max_file_bytes,
+                                  std::move(quota), settings_.owner);
 }
 
 entry_info file_service::make_dir(const space& s, std::string_view path) {
@@ -207,18 +207,20 @@ entry_info file_service::make_dir(const space& s, std::string_view path) {
   return entry_info{at.name, "dir", 0, st ? st->st_mtim.tv_sec : 0, ""};
 }
 
-void file_service::move(const space& s, std::string_view from, std::string_view to) {
-  auto src = locate(s, from, true);
-  auto dst = locate(s, to, true);
-  if (!stat_entry(src.dir.get(), src.name)) throw error(errc::not_found, "There is no " + shown(src.names) + ".");
-  // RENAME_NOREPLACE: never replaces what is at the target, not even in a race.
-  if (::renameat2(src.dir.get(), src.name.c_str(), dst.dir.get(), dst.name.c_str(), RENAME_NOREPLACE) != 0) {
-    int err = errno;
-    if (err == EEXIST || err == ENOTEMPTY) throw error(errc::conflict, shown(dst.names) + " already exists.");
-    if (err == EINVAL) throw error(errc::bad_request, "A folder cannot be moved into itself.");
-    if (err == ENOENT) throw error(errc::not_found, "There is no " + shown(src.names) + ".");
-    throw error(errc::internal, "cannot move " + shown(src.names) + ": " + errno_text(err));
+void file_service::move(const space& from_space, std::string_view from, const space& to_space, std::string_view to) {
+  auto src = locate(from_space, from, true);
+  auto dst = locate(to_space, to, true);
+  // Into another home the bytes count against its quota; within one home (its assignment folders
+  // included) nothing changes.
+  std::unique_ptr<quota_reservation> quota;
+  std::uint64_t size = 0;
+  if (to_space.quota_home != from_space.quota_home && (quota = reservation_for(to_space, 0))) {
+    size = entry_size(src.dir.get(), src.name);
+    quota->reserve(size);
   }
+  move_entry({src.dir.get(), src.name, shown(src.names)}, {dst.dir.get(), dst.name, shown(dst.names)},
+             std::string(upload_temp_prefix) + crypto::random_token(12), settings_.owner);
+  if (quota) quota->settle(size);
 }
 
 void file_service::remove(const space& s, std::string_view path) {

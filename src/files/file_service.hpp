@@ -14,6 +14,7 @@
 
 #include "core/unique_fd.hpp"
 #include "files/confined_fs.hpp"
+#include "files/quota.hpp"
 #include "store/store.hpp"
 
 namespace deskgate::files {
@@ -71,15 +72,17 @@ class file_service {
   opened_file open_file(const space& s, std::string_view path);
   // Checks everything that can be checked before the body arrives: write access, the name, the folder,
   // an existing file without `overwrite` (409), `declared_size` against the file limit (413) and the quota
-  // (507).
+  // (507; the declared size is reserved at once, a body without one reserves as it streams).
   std::unique_ptr<upload> begin_upload(const space& s, std::string_view path, bool overwrite,
                                        std::optional<std::uint64_t> declared_size);
   entry_info make_dir(const space& s, std::string_view path);
-  void move(const space& s, std::string_view from, std::string_view to);
+  // Moves `from` in `from_space` to `to` in `to_space` (the same space for a rename). Both must be
+  // writable; into another home the moved bytes must fit its quota (507).
+  void move(const space& from_space, std::string_view from, const space& to_space, std::string_view to);
   void remove(const space& s, std::string_view path);
   std::unique_ptr<zip_stream> zip(const space& s, std::string_view path);
 
-  // Bytes used by a home (for the quota).
+  // Bytes used by a home (for the quota), without the temporary files of writes in flight.
   std::uint64_t usage(const std::filesystem::path& home) const;
   const files_settings& settings() const { return settings_; }
   std::filesystem::path home_of(std::int64_t user_id) const;
@@ -91,9 +94,12 @@ class file_service {
   located locate(const space& s, std::string_view path, bool for_writing) const;
   unique_fd open_root(const space& s) const;
   void require_writable(const space& s) const;
+  // A quota reservation for writing into `s` (null when no quota applies there).
+  std::unique_ptr<quota_reservation> reservation_for(const space& s, std::uint64_t replaced);
 
   files_settings settings_;
   store& db_;
+  quota_book quotas_;
 };
 
 }  // namespace deskgate::files

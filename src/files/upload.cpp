@@ -15,38 +15,19 @@
 
 namespace deskgate::files {
 
-std::string describe_size(std::uint64_t bytes) {
-  static constexpr std::string_view units[] = {"KiB", "MiB", "GiB", "TiB"};
-  if (bytes < 1024) return fmt::format("{} bytes", bytes);
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  value /= 1024;
-  while (value >= 1024 && unit + 1 < std::size(units)) {
-    value /= 1024;
-    ++unit;
-  }
-  return fmt::format("{:.1f} {} ({} bytes)", value, units[unit], bytes);
-}
-
 void refuse_too_large(std::uint64_t size, std::uint64_t limit) {
   throw error(errc::payload_too_large, fmt::format("The file is too large: {} is over the limit of {} per file.",
                                                    describe_size(size), describe_size(limit)));
 }
 
-void refuse_over_quota(std::uint64_t size, const upload_limits& limits) {
-  throw error(errc::insufficient_storage,
-              fmt::format("Not enough room: {} of your {} are used, {} are free, and this file needs {}.",
-                          describe_size(limits.used_bytes), describe_size(limits.quota_bytes),
-                          describe_size(limits.room.value_or(0)), describe_size(size)));
-}
-
-upload::upload(unique_fd dir, std::string name, std::string shown_path, bool overwrite, upload_limits limits,
-               const std::optional<file_owner>& owner)
+upload::upload(unique_fd dir, std::string name, std::string shown_path, bool overwrite, std::uint64_t max_file_bytes,
+               std::unique_ptr<quota_reservation> quota, const std::optional<file_owner>& owner)
     : dir_(std::move(dir)),
       name_(std::move(name)),
       shown_path_(std::move(shown_path)),
       overwrite_(overwrite),
-      limits_(limits) {
+      max_file_bytes_(max_file_bytes),
+      quota_(std::move(quota)) {
   // A random name nobody else uses; O_EXCL|O_NOFOLLOW: never an existing file or a planted link.
   for (int attempt = 0; attempt < 5 && !file_; ++attempt) {
     temp_name_ = std::string(upload_temp_prefix) + crypto::random_token(12);
@@ -67,19 +48,24 @@ upload::~upload() { discard(); }
 void upload::discard() {
   if (done_) return;
   done_ = true;
+  quota_.reset();  // first: once the temporary file is gone, its bytes are free again
   file_.reset();
   ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
 }
 
 void upload::write(std::string_view piece) {
   std::uint64_t total = written_ + piece.size();
-  if (limits_.max_file_bytes > 0 && total > limits_.max_file_bytes) {
+  if (max_file_bytes_ > 0 && total > max_file_bytes_) {
     discard();
-    refuse_too_large(total, limits_.max_file_bytes);
+    refuse_too_large(total, max_file_bytes_);
   }
-  if (limits_.room && total > *limits_.room) {
-    discard();
-    refuse_over_quota(total, limits_);
+  if (quota_) {
+    try {
+      quota_->reserve(total);
+    } catch (const error&) {
+      discard();
+      throw;
+    }
   }
   while (!piece.empty()) {
     ssize_t n = ::write(file_.get(), piece.data(), piece.size());
@@ -113,6 +99,8 @@ entry_info upload::commit() {
     throw error(errc::internal, "cannot save " + shown_path_ + ": " + errno_text(err));
   }
   done_ = true;
+  if (quota_) quota_->settle(static_cast<std::uint64_t>(st.st_size));
+  quota_.reset();
   return entry_info{name_, "file", static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec,
                     std::string(mime_type_for(name_))};
 }

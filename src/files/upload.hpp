@@ -1,10 +1,11 @@
 // One file upload in progress: the body goes into a hidden temporary file in the target folder, and
 // only a complete body is renamed to its name, in one step. Readers see the old file or the new one,
 // never a part; of two uploads of one name, one wins whole. An upload dropped before commit() (the
-// client went away, a limit was hit) deletes its temporary file.
+// client went away, a limit was hit) deletes its temporary file and gives back its quota reservation.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,21 +13,17 @@
 #include "core/unique_fd.hpp"
 #include "files/confined_fs.hpp"
 #include "files/file_service.hpp"
+#include "files/quota.hpp"
 
 namespace deskgate::files {
 
-struct upload_limits {
-  std::uint64_t max_file_bytes = 0;   // 0: none (413 beyond it)
-  std::optional<std::uint64_t> room;  // what the quota still allows (507 beyond it); nullopt: no quota
-  std::uint64_t quota_bytes = 0;      // for the message
-  std::uint64_t used_bytes = 0;       // for the message
-};
-
 class upload {
  public:
-  // Creates the temporary file in `dir` (handed to `owner`).
-  upload(unique_fd dir, std::string name, std::string shown_path, bool overwrite, upload_limits limits,
-         const std::optional<file_owner>& owner);
+  // Creates the temporary file in `dir` (handed to `owner`). `max_file_bytes`: 0 for no limit (413 beyond
+  // it); `quota`: null when no quota applies, else every byte is reserved there before it is written
+  // (507 when it does not fit).
+  upload(unique_fd dir, std::string name, std::string shown_path, bool overwrite, std::uint64_t max_file_bytes,
+         std::unique_ptr<quota_reservation> quota, const std::optional<file_owner>& owner);
   ~upload();
   upload(const upload&) = delete;
   upload& operator=(const upload&) = delete;
@@ -47,15 +44,13 @@ class upload {
   std::string shown_path_;
   std::string temp_name_;
   bool overwrite_;
-  upload_limits limits_;
+  std::uint64_t max_file_bytes_;
+  std::unique_ptr<quota_reservation> quota_;
   std::uint64_t written_ = 0;
   bool done_ = false;
 };
 
-// "1.5 GiB (1610612736 bytes)": sizes in messages people read.
-std::string describe_size(std::uint64_t bytes);
-// The refusal for a file over the per-file limit (413), and for one that does not fit the quota (507).
+// The refusal for a file over the per-file limit (413).
 [[noreturn]] void refuse_too_large(std::uint64_t size, std::uint64_t limit);
-[[noreturn]] void refuse_over_quota(std::uint64_t size, const upload_limits& limits);
 
 }  // namespace deskgate::files

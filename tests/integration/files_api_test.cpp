@@ -89,6 +89,13 @@ class files_api : public ::testing::Test {
   http_answer mkdir(const signed_in& who, const std::string& space, const std::string& path) {
     return t.post_json("/api/files/" + space + "/mkdir", {{"path", path}}, &who);
   }
+  // POST /move; `to_space` empty: within `space`.
+  http_answer move(const signed_in& who, const std::string& space, const std::string& from, const std::string& to,
+                   const std::string& to_space = "") {
+    nlohmann::json body = {{"from", from}, {"to", to}};
+    if (!to_space.empty()) body["to_space"] = to_space;
+    return t.post_json("/api/files/" + space + "/move", body, &who);
+  }
   std::vector<std::string> names_in(const http_answer& listing) {
     std::vector<std::string> names;
     auto body = json_of(listing);
@@ -324,6 +331,58 @@ TEST_F(files_api, AssignmentFoldersAreReadOnlyForStudentsAndHiddenFromOthers) {
   EXPECT_EQ(get(student, space, "deskgate.db").status, 403);
 }
 
+TEST_F(files_api, MovesAcrossSpacesGoWhereTheCallerMayWriteAndNowhereElse) {
+  // A teacher moves a worksheet from her home into shared, and a folder tree back.
+  ASSERT_EQ(put(teacher, "home", "Blatt 1.txt", "Aufgabe 1").status, 201);
+  auto moved = move(teacher, "home", "Blatt 1.txt", "Blatt 1.txt", "shared");
+  ASSERT_EQ(moved.status, 204) << moved.body;
+  EXPECT_EQ(read_whole_file(shared() / "Blatt 1.txt"), "Aufgabe 1");
+  EXPECT_FALSE(fs::exists(home_of("tina") / "Blatt 1.txt"));
+  ASSERT_EQ(mkdir(teacher, "shared", "Mappe").status, 201);
+  ASSERT_EQ(put(teacher, "shared", "Mappe/Lösung.txt", "42").status, 201);
+  ASSERT_EQ(mkdir(teacher, "home", "Archiv").status, 201);
+  EXPECT_EQ(move(teacher, "shared", "Mappe", "Archiv/Mappe", "home").status, 204);
+  EXPECT_EQ(read_whole_file(home_of("tina") / "Archiv" / "Mappe" / "Lösung.txt"), "42");
+  EXPECT_FALSE(fs::exists(shared() / "Mappe"));
+  // The name of the space itself as to_space is a move within it.
+  EXPECT_EQ(move(teacher, "home", "Archiv", "Archiv 2024", "home").status, 204);
+
+  // Never replaces, never leaves the target's root, never follows a link on the target side.
+  ASSERT_EQ(put(teacher, "home", "Blatt 1.txt", "neu").status, 201);
+  EXPECT_EQ(move(teacher, "home", "Blatt 1.txt", "Blatt 1.txt", "shared").status, 409);
+  EXPECT_EQ(read_whole_file(shared() / "Blatt 1.txt"), "Aufgabe 1");
+  EXPECT_EQ(move(teacher, "home", "Blatt 1.txt", "../Blatt 1.txt", "shared").status, 400);
+  fs::create_directory_symlink(home_of("sam"), shared() / "zu-sam");
+  EXPECT_EQ(move(teacher, "home", "Blatt 1.txt", "zu-sam/Blatt 1.txt", "shared").status, 403);
+  EXPECT_FALSE(fs::exists(home_of("sam") / "Blatt 1.txt"));
+  EXPECT_EQ(move(teacher, "home", "Blatt 1.txt", "x.txt", "nowhere").status, 404);
+  EXPECT_EQ(move(teacher, "home", "Blatt 1.txt", "x.txt", "assignment-999").status, 404);
+  EXPECT_EQ(read_whole_file(home_of("tina") / "Blatt 1.txt"), "neu");
+
+  // A student may write neither shared nor another's space, and cannot take from shared either.
+  ASSERT_EQ(put(student, "home", "mine.txt", "m").status, 201);
+  EXPECT_EQ(move(student, "home", "mine.txt", "mine.txt", "shared").status, 403);
+  EXPECT_EQ(move(student, "shared", "Blatt 1.txt", "Blatt 1.txt", "home").status, 403);
+  EXPECT_TRUE(fs::exists(home_of("sam") / "mine.txt"));
+  EXPECT_TRUE(fs::exists(shared() / "Blatt 1.txt"));
+
+  // The owner of an assignment folder moves into it; the assigned student may not.
+  ASSERT_EQ(mkdir(teacher, "home", "Arbeitsblätter").status, 201);
+  std::string space = "assignment-" + std::to_string(assign_folder("Arbeitsblätter"));
+  EXPECT_EQ(move(teacher, "home", "Blatt 1.txt", "Blatt 1.txt", space).status, 204);
+  EXPECT_EQ(read_whole_file(home_of("tina") / "Arbeitsblätter" / "Blatt 1.txt"), "neu");
+  EXPECT_EQ(move(student, "home", "mine.txt", "mine.txt", space).status, 403);
+  EXPECT_EQ(move(student, space, "Blatt 1.txt", "Blatt 1.txt", "home").status, 403);
+  EXPECT_EQ(move(other, "home", "mine.txt", "mine.txt", space).status, 404);  // not assigned: no such space
+
+  bool audited = false;
+  for (const auto& e : t.app().db().list_audit(100)) {
+    audited |=
+        e.action == "file.move" && e.target == "files:home:Blatt 1.txt" && e.detail.find(space) != std::string::npos;
+  }
+  EXPECT_TRUE(audited);
+}
+
 TEST_F(files_api, RangeAndConditionalDownloads) {
   std::string content;
   for (int i = 0; i < 1000; ++i) content += static_cast<char>('a' + i % 26);
@@ -355,6 +414,29 @@ TEST_F(files_api, RangeAndConditionalDownloads) {
   auto head = t.request("HEAD", "/api/files/home/content?path=data.bin", &student);
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.header("Content-Length"), "1000");
+}
+
+TEST_F(files_api, PreviewsAreInlineOnlyForTypesThatRunNoScript) {
+  ASSERT_EQ(put(student, "home", "Bild.png", "\x89PNG").status, 201);
+  ASSERT_EQ(put(student, "home", "Blatt.pdf", "%PDF-1.4").status, 201);
+  ASSERT_EQ(put(student, "home", "Seite.html", "<script>alert(1)</script>").status, 201);
+  auto inline_get = [&](const std::string& name) {
+    return t.request("GET", "/api/files/home/content?path=" + url_encode(name) + "&inline=1", &student);
+  };
+  auto png = inline_get("Bild.png");
+  EXPECT_TRUE(png.header("Content-Disposition").starts_with("inline;")) << png.header("Content-Disposition");
+  EXPECT_NE(png.header("Content-Security-Policy").find("sandbox"), std::string::npos);
+  EXPECT_EQ(png.header("X-Content-Type-Options"), "nosniff");
+  // A PDF inline: no sandbox (browsers would not show it), but nothing else is allowed either.
+  auto pdf = inline_get("Blatt.pdf");
+  EXPECT_TRUE(pdf.header("Content-Disposition").starts_with("inline;"));
+  EXPECT_EQ(pdf.header("Content-Security-Policy"), "default-src 'none'; object-src 'self'; frame-ancestors 'self'");
+  EXPECT_EQ(pdf.header("Content-Type"), "application/pdf");
+  // HTML is never shown inline, and a PDF downloaded without inline=1 stays in the sandbox.
+  auto html = inline_get("Seite.html");
+  EXPECT_TRUE(html.header("Content-Disposition").starts_with("attachment;"));
+  EXPECT_NE(html.header("Content-Security-Policy").find("sandbox"), std::string::npos);
+  EXPECT_NE(get(student, "home", "Blatt.pdf").header("Content-Security-Policy").find("sandbox"), std::string::npos);
 }
 
 TEST_F(files_api, FolderDownloadsAsAStreamedZipWithUtf8Names) {
@@ -406,7 +488,8 @@ TEST_F(files_api, PublicSharedInTheHomeIsReservedForTheDesktopMount) {
 
 class files_api_limits : public files_api {
  protected:
-  files_api_limits() : files_api("[files]\nmax_file_size = \"64k\"\nquota = \"100k\"\n") {}
+  explicit files_api_limits(const std::string& toml = "[files]\nmax_file_size = \"64k\"\nquota = \"100k\"\n")
+      : files_api(toml) {}
 
   std::string upload_head(const std::string& path, const std::string& extra_headers) {
     return "PUT /api/files/home/content?path=" + url_encode(path) +
@@ -454,6 +537,82 @@ TEST_F(files_api_limits, OverQuotaGets507WithTheNumbers) {
   EXPECT_EQ(put(student, "home", "one.bin", std::string(64 * 1024, '1'), true).status, 201);
   EXPECT_EQ(put(other, "home", "two.bin", std::string(50 * 1024, '2')).status, 201);
   EXPECT_EQ(temp_files_in(home_of("sam")), 0);
+}
+
+TEST_F(files_api_limits, MovesIntoAnotherHomeCountAgainstItsQuota) {
+  ASSERT_EQ(put(teacher, "home", "one.bin", std::string(60 * 1024, '1')).status, 201);
+  ASSERT_EQ(put(teacher, "shared", "big.bin", std::string(50 * 1024, 'b')).status, 201);
+  ASSERT_EQ(mkdir(teacher, "shared", "Mappe").status, 201);
+  ASSERT_EQ(put(teacher, "shared", "Mappe/a.bin", std::string(30 * 1024, 'a')).status, 201);
+  ASSERT_EQ(put(teacher, "shared", "Mappe/b.bin", std::string(30 * 1024, 'b')).status, 201);
+  auto refused = move(teacher, "shared", "big.bin", "big.bin", "home");
+  EXPECT_EQ(refused.status, 507);
+  EXPECT_EQ(json_of(refused)["error"]["message"],
+            "Not enough room: 60.0 KiB (61440 bytes) of your 100.0 KiB (102400 bytes) are used, 40.0 KiB (40960 "
+            "bytes) are free, and this file needs 50.0 KiB (51200 bytes).");
+  EXPECT_EQ(move(teacher, "shared", "Mappe", "Mappe", "home").status, 507);  // a folder counts whole
+  EXPECT_TRUE(fs::exists(shared() / "big.bin"));
+  EXPECT_FALSE(fs::exists(home_of("tina") / "big.bin"));
+  ASSERT_EQ(remove(teacher, "shared", "Mappe/b.bin").status, 204);
+  EXPECT_EQ(move(teacher, "shared", "Mappe", "Mappe", "home").status, 204);
+  // Out of a home into shared (no quota) is always fine.
+  EXPECT_EQ(move(teacher, "home", "one.bin", "one.bin", "shared").status, 204);
+}
+
+// Bytes in the hidden temporary files of uploads in flight below `dir`.
+std::uintmax_t temp_bytes_in(const fs::path& dir) {
+  std::uintmax_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.path().filename().string().starts_with(".deskgate-upload-")) n += fs::file_size(e.path(), ec);
+  }
+  return n;
+}
+
+class files_api_quota : public files_api_limits {
+ protected:
+  files_api_quota() : files_api_limits("[files]\nquota = \"200k\"\n") {}
+};
+
+TEST_F(files_api_quota, UploadsInFlightTogetherCannotPassTheQuota) {
+  // Streamed without a length (chunked): C has 64 KiB on disk and goes on; D's 150 KiB would fit the empty
+  // home alone, not next to C. (The server hands a body on in 64 KiB pieces, once the next byte is there.)
+  raw_connection c(t.port());
+  c.send(upload_head("c.bin", "Transfer-Encoding: chunked\r\n") + "10000\r\n" + std::string(0x10000, 'c') +
+         "\r\n100\r\n" + std::string(0x100, 'c') + "\r\n");
+  ASSERT_TRUE(eventually([&] { return temp_bytes_in(home_of("sam")) == 0x10000; }));
+  raw_connection d(t.port());
+  d.send(upload_head("d.bin", "Transfer-Encoding: chunked\r\n") + "25800\r\n" + std::string(0x25800, 'd') +
+         "\r\n0\r\n\r\n");
+  auto d_done = d.read_answer();
+  ASSERT_TRUE(d_done.has_value());
+  EXPECT_EQ(d_done->status, 507) << d_done->body;
+  EXPECT_FALSE(fs::exists(home_of("sam") / "d.bin"));
+  c.send("0\r\n\r\n");
+  auto c_done = c.read_answer();
+  ASSERT_TRUE(c_done.has_value());
+  EXPECT_EQ(c_done->status, 201) << c_done->body;
+
+  // Declared lengths are reserved on the headers: of 139008 bytes left, A's 100000 and B's would each fit.
+  raw_connection a(t.port());
+  a.send(upload_head("a.bin", "Content-Length: 100000\r\n") + std::string(1000, 'a'));
+  ASSERT_TRUE(eventually([&] { return temp_files_in(home_of("sam")) == 1; }));  // A is under way
+  auto b = put(student, "home", "b.bin", std::string(100000, 'b'));
+  EXPECT_EQ(b.status, 507) << b.body;
+  a.send(std::string(99000, 'a'));
+  auto a_done = a.read_answer();
+  ASSERT_TRUE(a_done.has_value());
+  EXPECT_EQ(a_done->status, 201) << a_done->body;
+
+  // An upload cut off gives its reservation back: with 39008 bytes left, F's 30000 fit once E is gone.
+  {
+    raw_connection e(t.port());
+    e.send(upload_head("e.bin", "Content-Length: 30000\r\n") + std::string(1000, 'e'));
+    ASSERT_TRUE(eventually([&] { return temp_files_in(home_of("sam")) == 1; }));
+    EXPECT_EQ(put(student, "home", "f.bin", std::string(30000, 'f')).status, 507);
+  }
+  EXPECT_TRUE(eventually([&] { return temp_files_in(home_of("sam")) == 0; }));
+  EXPECT_EQ(put(student, "home", "f.bin", std::string(30000, 'f')).status, 201);
 }
 
 TEST_F(files_api_limits, ACutUploadLeavesNothingBehind) {
