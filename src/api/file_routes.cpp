@@ -34,12 +34,9 @@ constexpr std::string_view inline_types[] = {
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "application/pdf", "text/plain; charset=utf-8"};
 
 // A downloaded page or SVG opened in the browser must not run scripts as deskgate: a sandbox without
-// scripts, framed only by deskgate's own pages (the previews).
+// scripts, framed only by deskgate's own pages (the previews; Chromium's PDF viewer works inside it).
 constexpr std::string_view file_policy =
     "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'";
-// Browsers refuse to show a PDF in a sandboxed document; their PDF viewers run its content apart from the
-// page, so a PDF previewed inline gets everything else but the sandbox, and the viewer's embed.
-constexpr std::string_view pdf_policy = "default-src 'none'; object-src 'self'; frame-ancestors 'self'";
 
 files::space space_of(services& s, const http::context& ctx) {
   return s.files.resolve(ctx.user->user_id, ctx.user->user_role, ctx.params.get("space"));
@@ -189,8 +186,7 @@ http::response download(services& s, http::context& ctx) {
   }
   res.headers.set("Content-Type", std::string(mime));
   res.headers.set("Content-Disposition", content_disposition(file.name, show_inline));
-  res.headers.set("Content-Security-Policy",
-                  std::string(show_inline && mime == "application/pdf" ? pdf_policy : file_policy));
+  res.headers.set("Content-Security-Policy", std::string(file_policy));
 
   std::optional<byte_range> range;
   std::string_view if_range = ctx.req.headers.get("If-Range");

@@ -1,11 +1,12 @@
 // Issue 7, the file manager page: a teacher uploads a file named with umlauts and a space through the file
 // picker, sees it listed with its upload progress finished, downloads it through the page (same bytes, same
-// name), previews it, replaces it after the overwrite question, makes a folder, renames, moves and deletes
-// (after the confirmation); a student sees the shared space read-only, without any upload control.
+// name), previews it and an image, replaces it after the overwrite question, makes a folder, renames, moves
+// and deletes (after the confirmation), and moves a file into the shared space; a student sees the shared
+// space read-only, without any upload control. Then cancel, the limits' messages, and the page in German.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { adminUser, newPage, screenshot, signIn, studentUser, withGateway } from './harness.mjs';
+import { adminUser, eventually, newPage, screenshot, signIn, studentUser, withGateway } from './harness.mjs';
 
 const teacherUser = { name: 'tina', role: 'teacher', password: 'tina password 1' };
 const fileName = 'Übung Größe.txt';
@@ -43,6 +44,18 @@ test('files: upload, download, preview, replace, folder, rename, move, delete; s
     await preview.locator('pre').getByText('Grüße aus der Klasse 7b').waitFor();
     await preview.getByRole('button', { name: 'Close' }).click();
     await preview.waitFor({ state: 'detached' });
+
+    // An image preview loads the picture (inline=1, shown inside the page).
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    await page.locator('input[type=file]').setInputFiles({ name: 'Bild 1.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+    await page.locator('tr[data-entry="Bild 1.png"]').getByRole('button', { name: 'Preview Bild 1.png' }).click();
+    const picture = preview.getByRole('img', { name: 'Bild 1.png' });
+    await eventually('the preview image to load', () => picture.evaluate((img) => img.complete && img.naturalWidth === 1));
+    await preview.getByRole('button', { name: 'Close' }).click();
+    await preview.waitFor({ state: 'detached' });
+    await page.locator('tr[data-entry="Bild 1.png"]').getByRole('button', { name: 'Delete Bild 1.png' }).click();
+    await page.locator('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.locator('tr[data-entry="Bild 1.png"]').waitFor({ state: 'detached' });
 
     // The same name again: the page asks, and replaces only after "Replace".
     const newer = Buffer.from('zweite Fassung\n', 'utf8');
@@ -89,9 +102,15 @@ test('files: upload, download, preview, replace, folder, rename, move, delete; s
     await folder.waitFor({ state: 'detached' });
     await page.getByText('This folder is empty.').waitFor();
 
-    // The teacher writes the shared space; the student reads it, without a control that changes anything.
-    await page.getByRole('navigation', { name: 'File spaces' }).getByRole('button', { name: 'Shared' }).click();
+    // The teacher moves a file from her home into the shared space; the student reads it there, without a
+    // control that changes anything.
     await upload(page, 'Hinweis.txt', Buffer.from('Bitte lesen\n'));
+    await page.locator('tr[data-entry="Hinweis.txt"]').getByRole('button', { name: 'Move Hinweis.txt' }).click();
+    await move.getByLabel('To the space').selectOption({ label: 'Shared' });
+    await move.getByRole('navigation', { name: 'Target folder' }).getByText('Shared').waitFor();
+    await move.getByRole('button', { name: 'Move here' }).click();
+    await page.locator('tr[data-entry="Hinweis.txt"]').waitFor({ state: 'detached' });
+    await page.getByRole('navigation', { name: 'File spaces' }).getByRole('button', { name: 'Shared' }).click();
     await page.locator('tr[data-entry="Hinweis.txt"]').waitFor();
 
     const student = await newPage(browser);
