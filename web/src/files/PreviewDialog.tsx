@@ -23,6 +23,7 @@ function TextPreview({ url, size }: { url: string; size: number }) {
     const stop = new AbortController();
     fetch(url, { headers: { Range: `bytes=0-${textPreviewBytes - 1}` }, credentials: 'same-origin', signal: stop.signal })
       .then(async (res) => {
+        if (res.status === 416) return setText(''); // an empty file has no byte 0
         if (!res.ok) throw new Error(String(res.status));
         // A cut in the middle of a character shows as one replacement character, not as an error.
         setText(new TextDecoder('utf-8').decode(await res.arrayBuffer()));
