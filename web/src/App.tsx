@@ -1,5 +1,5 @@
-// Routes of the UI (DESIGN.md §7): /, /login, /desktops/:id, /admin, /files, /teach. Everything but the
-// sign-in page needs a session; /admin needs the admin role.
+// Routes of the UI (DESIGN.md §7): /, /login, /desktops/:id, /admin, /files, /teach, /teach/class/:groupId.
+// Everything but the sign-in page needs a session; /admin needs the admin role, /teach a teacher or admin.
 import { lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
@@ -13,12 +13,14 @@ import { DashboardPage } from './pages/DashboardPage';
 // The viewer (noVNC) and the admin panel are loaded only by those who open them.
 const DesktopPage = lazy(() => import('./pages/DesktopPage').then((m) => ({ default: m.DesktopPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const TeachPage = lazy(() => import('./teach/TeachPage').then((m) => ({ default: m.TeachPage })));
+const ClassPage = lazy(() => import('./teach/ClassPage').then((m) => ({ default: m.ClassPage })));
 
 function Loading() {
   const { t } = useTranslation();
   return <p className="page-status">{t('common.loading')}</p>;
 }
-import { NotFoundPage, PlaceholderPage } from './pages/SimplePages';
+import { NotForRolePage, NotFoundPage, PlaceholderPage } from './pages/SimplePages';
 
 function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
   const { user, loading, ended } = useSession();
@@ -30,6 +32,13 @@ function RequireUser({ children, admin = false }: { children: ReactNode; admin?:
     return <Navigate to={`/login?next=${encodeURIComponent(next)}${why}`} replace />;
   }
   if (admin && user.role !== 'admin') return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+// Teaching pages: teachers and admins; students are told the page is not for their role.
+function RequireTeacher({ children }: { children: ReactNode }) {
+  const { user } = useSession();
+  if (user?.role === 'student') return <NotForRolePage />;
   return <>{children}</>;
 }
 
@@ -67,7 +76,22 @@ export function App() {
                     }
                   />
                   <Route path="/files" element={<PlaceholderPage area="files" />} />
-                  <Route path="/teach" element={<PlaceholderPage area="teach" />} />
+                  <Route
+                    path="/teach"
+                    element={
+                      <RequireTeacher>
+                        <TeachPage />
+                      </RequireTeacher>
+                    }
+                  />
+                  <Route
+                    path="/teach/class/:groupId"
+                    element={
+                      <RequireTeacher>
+                        <ClassPage />
+                      </RequireTeacher>
+                    }
+                  />
                   <Route path="*" element={<NotFoundPage />} />
                 </Route>
               </Routes>

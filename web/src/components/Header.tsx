@@ -89,6 +89,7 @@ export function Header() {
         <NavLink to="/" end>
           {t('header.dashboard')}
         </NavLink>
+        {(user?.role === 'teacher' || user?.role === 'admin') && <NavLink to="/teach">{t('header.teach')}</NavLink>}
         {user?.role === 'admin' && <NavLink to="/admin">{t('header.admin')}</NavLink>}
       </nav>
       <div className="header-tools">
