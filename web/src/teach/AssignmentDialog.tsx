@@ -15,6 +15,8 @@ interface Props {
   onClose: () => void;
 }
 
+type TypeChoice = Pick<DesktopTypeCard, 'slug' | 'name'>;
+
 interface Person {
   id: number;
   display_name: string;
@@ -35,18 +37,20 @@ export function AssignmentDialog({ original, groups, onSaved, onClose }: Props) 
   const [userIds, setUserIds] = useState<number[]>(original?.users.map((u) => u.id) ?? []);
   const [folder, setFolder] = useState(original?.folder ?? '');
   const [picking, setPicking] = useState(false);
-  const [types, setTypes] = useState<DesktopTypeCard[]>([]);
+  const [types, setTypes] = useState<TypeChoice[]>([]);
   const [members, setMembers] = useState<Record<number, GroupMember[]>>({});
   const requested = useRef(new Set<number>());
 
   useEffect(() => {
     void run(async () => {
       const r = await api<{ desktop_types: DesktopTypeCard[] }>('GET', '/api/desktop-types');
-      const usable = r.desktop_types.filter((ty) => ty.enabled);
+      const usable: TypeChoice[] = r.desktop_types.filter((ty) => ty.enabled);
+      // The assignment's own type stays choosable even when this list leaves it out (switched off since).
+      if (original && !usable.some((ty) => ty.slug === original.desktop_type.slug)) usable.unshift(original.desktop_type);
       setTypes(usable);
       setType((current) => current || usable[0]?.slug || '');
     });
-  }, [run]);
+  }, [run, original]);
 
   // The members of each chosen group, fetched once per group.
   useEffect(() => {
