@@ -161,7 +161,7 @@ ${extraConfig}`,
     this.process.stdout.on('data', (c) => (this.log += c));
     this.process.stderr.on('data', (c) => (this.log += c));
     await eventually('deskgate to answer /healthz', async () => {
-      if (this.process.exitCode !== null) throw new Error(`deskgate exited: ${this.log}`);
+      if (!this.running) throw new Error(`deskgate exited: ${this.log}`);
       try {
         return (await request(this.port, 'GET', '/healthz')).status === 200;
       } catch {
@@ -170,11 +170,19 @@ ${extraConfig}`,
     });
   }
 
+  // Neither exited nor killed by a signal (a crash leaves exitCode null and sets signalCode).
+  get running() {
+    return this.process?.exitCode === null && this.process.signalCode === null;
+  }
+
   // SIGTERM by PID, SIGKILL if it has not exited after 20 s.
   async stop() {
-    if (!this.process || this.process.exitCode !== null) return;
+    if (!this.running) {
+      if (this.process?.signalCode) console.error(`deskgate died from ${this.process.signalCode}; its log:\n${this.log}`);
+      return;
+    }
     process.kill(this.process.pid, 'SIGTERM');
-    const timer = setTimeout(() => this.process.exitCode === null && process.kill(this.process.pid, 'SIGKILL'), 20000);
+    const timer = setTimeout(() => this.running && process.kill(this.process.pid, 'SIGKILL'), 20000);
     await this.exited;
     clearTimeout(timer);
   }
@@ -209,7 +217,7 @@ ${extraConfig}`,
   async close() {
     const first = this.users.find((u) => u.role === 'admin');
     try {
-      if (this.process?.exitCode === null && first) {
+      if (this.running && first) {
         const admin = await this.login(first.name, first.password);
         await this.call('POST', '/api/admin/desktops/stop-all', admin);
         await eventually('every desktop to stop', async () => {
