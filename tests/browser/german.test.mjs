@@ -89,7 +89,8 @@ test('the German UI has no English left on the dashboard, the admin page and the
     await page.getByRole('button', { name: 'Neue Zuweisung' }).click();
     await page.getByRole('dialog').getByLabel('7b').check();
     await page.getByRole('button', { name: 'Ordner wählen…' }).click();
-    await page.getByText(germanStrings.teach.folder.noSubfolders).waitFor();
+    await page.locator('.folder-picker .actions').waitFor();
+    await page.locator('.folder-picker .page-status').waitFor({ state: 'detached' });
     await assertGerman(page, 'new assignment form');
     await page.goto(`${gateway.base}/teach/class/${groupId}`);
     await page.getByRole('heading', { name: 'Klassenansicht: 7b' }).waitFor();

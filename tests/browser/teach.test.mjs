@@ -1,5 +1,6 @@
 // Issue 7, /teach: a teacher creates an assignment through the page (title, desktop type, their group, one
-// student, a folder of their home picked in the folder browser), sees it listed, and deletes it again.
+// student, a folder of their home picked in the folder browser), sees it listed with the note about the
+// student's running desktop, and deletes it again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminUser, makeLocalGroup, newPage, screenshot, signIn, withGateway } from './harness.mjs';
@@ -16,6 +17,9 @@ test('a teacher creates an assignment with a folder on /teach and deletes it', (
       const r = await gateway.call('POST', '/api/files/home/mkdir', tina, { path });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
+
+    // Sam's running desktop keeps its setup until restarted: the page says so.
+    await gateway.startDesktop(await gateway.login(sam.name, sam.password));
 
     const page = await newPage(browser);
     await signIn(page, gateway, teacher.name, teacher.password);
@@ -45,6 +49,7 @@ test('a teacher creates an assignment with a folder on /teach and deletes it', (
       assert.ok((await row.textContent()).includes(text), `the row shows ${text}`);
     }
     await page.getByText('Changes apply to desktops started from now on.').waitFor();
+    await row.getByText('1 running desktop keeps the old setup until it is restarted.').waitFor();
     await screenshot(page, 'teach');
 
     const list = await gateway.call('GET', '/api/assignments', tina);

@@ -1,5 +1,5 @@
-// Chooses a folder of the caller's home for an assignment: browses GET /api/files/home?path= (folders only)
-// with breadcrumbs; "Use this folder" picks the folder being shown.
+// Chooses a folder of the caller's home for an assignment: browses GET /api/files/home?path=
+// (folders only, hidden ones left out) with breadcrumbs; "Use this folder" picks the folder being shown.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
@@ -22,7 +22,8 @@ export function FolderPicker({ run, onPick, onCancel }: Props) {
     setFolders(null);
     void run(async () => {
       const listing = await api<FileListing>('GET', `/api/files/home?path=${encodeURIComponent(join(parts))}`);
-      setFolders(listing.entries.filter((e) => e.type === 'dir').map((e) => e.name));
+      // Hidden folders (settings of the desktop's programs) are left out, as file managers do.
+      setFolders(listing.entries.filter((e) => e.type === 'dir' && !e.name.startsWith('.')).map((e) => e.name));
     });
   }, [run, parts]);
 
