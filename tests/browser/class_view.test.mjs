@@ -42,6 +42,7 @@ test('a teacher watches the running desktops of a group; the watched student see
 
     // The gateway tells Sam who watches.
     await student.getByRole('status').filter({ hasText: 'Observed by Tina Teacher' }).waitFor();
+    await screenshot(student, 'observed');
 
     // Enlarged: its own view-only connection in a dialog.
     await page.getByRole('button', { name: 'Enlarge the desktop of Sam Student' }).click();
