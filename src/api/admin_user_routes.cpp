@@ -1,7 +1,5 @@
 // /api/admin/users and /api/admin/audit: admins manage accounts (role, disabled, password) and read the
 // audit log. Every change is audited; disabling a user ends their sessions at once.
-#include <charconv>
-
 #include "api/audit.hpp"
 #include "api/json_io.hpp"
 #include "api/services.hpp"
@@ -16,15 +14,6 @@ using http::access;
 using http::method;
 
 constexpr std::size_t max_name_length = 200;
-
-std::int64_t parse_id(std::string_view text, std::string_view what) {
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-    throw error(errc::bad_request, std::string(what) + " must be a positive number.");
-  }
-  return id;
-}
 
 std::int64_t query_int(const http::request& req, std::string_view name, std::int64_t fallback) {
   auto v = req.query_param(name);

@@ -103,7 +103,7 @@ http::response answer_for_browser(http::response res, const endpoint& web, std::
 }
 
 http::response proxy(services& s, http::context& ctx) {
-  auto [d, type] = running_desktop_for(s, ctx, ctx.params.get("id"));
+  auto [d, type, observer] = running_desktop_for(s, ctx, ctx.params.get("id"));
   if (type.http_port == 0) throw error(errc::not_found, "This desktop has no web interface.");
   auto web = s.desktops.web_endpoint(d, type);
   if (!web) throw error(errc::unavailable, "The desktop's web interface is not reachable yet; try again in a moment.");

@@ -79,11 +79,15 @@ bool wants_websocket(const http::request& req) {
   return req.headers.has("Sec-WebSocket-Key") || header_has_token(req.headers, "Upgrade", "websocket");
 }
 
-usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id) {
+usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id, bool view_only) {
   auto d = s.db.find_desktop_by_public_id(public_id);
-  bool owner_or_admin = d && (d->user_id == ctx.user->user_id || ctx.user->user_role == role::admin);
-  // Observers (teachers watching their class, view-only) are admitted here by the teaching issue.
-  if (!owner_or_admin) throw error(errc::not_found, "There is no such desktop.");
+  bool owner = d && d->user_id == ctx.user->user_id;
+  bool admin = ctx.user->user_role == role::admin;
+  // Teachers watch the desktops of their groups' members, only ever view-only (without it they are
+  // strangers like anyone else).
+  bool teacher_of_owner =
+      d && view_only && ctx.user->user_role == role::teacher && s.db.shares_group(ctx.user->user_id, d->user_id);
+  if (!owner && !admin && !teacher_of_owner) throw error(errc::not_found, "There is no such desktop.");
   if (d->state != desktop_state::running) {
     throw error(errc::conflict,
                 "The desktop is " + std::string(to_string(d->state)) + ", not running; start it first.");
@@ -92,7 +96,13 @@ usable_desktop running_desktop_for(services& s, const http::context& ctx, std::s
   if (!type || d->endpoint.empty()) {
     throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
   }
-  return {std::move(*d), std::move(*type)};
+  bool observer = !owner && view_only;
+  // Input is filtered only in the RFB stream; a desktop speaking its own WebSocket protocol cannot be
+  // watched without handing over its keyboard.
+  if (observer && type->protocol == "websocket") {
+    throw error(errc::conflict, "This desktop type cannot be watched view-only.");
+  }
+  return {std::move(*d), std::move(*type), observer};
 }
 
 }  // namespace deskgate::api

@@ -27,10 +27,14 @@ bool wants_websocket(const http::request& req);
 struct usable_desktop {
   desktop row;
   desktop_type type;
+  bool observer = false;  // someone else watching view-only (a teacher of the owner, or an admin)
 };
 
 // The running desktop `public_id` if the caller may use it: 404 when it does not exist or is someone
-// else's (admins may use any), 409 when it is not running, 503 when it has no address yet.
-usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id);
+// else's (admins may use any), 409 when it is not running, 503 when it has no address yet. With
+// `view_only` (a connection whose input the gateway drops) a teacher who shares a group with the owner
+// may watch it too; 409 when the desktop's protocol cannot be filtered for input.
+usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id,
+                                   bool view_only = false);
 
 }  // namespace deskgate::api

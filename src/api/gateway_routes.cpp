@@ -35,7 +35,8 @@ relay_mode mode_for(const desktop_type& t) {
 
 http::response authorize_upgrade(services& s, http::context& ctx, const std::string& public_id) {
   check_websocket_upgrade(s, ctx.req);
-  auto [d, type] = running_desktop_for(s, ctx, public_id);
+  bool view_only = ctx.req.query_param("view_only").value_or("") == "1";
+  auto [d, type, observer] = running_desktop_for(s, ctx, public_id, view_only);
   auto where = endpoint::parse(d.endpoint);
   if (!where) throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
 
@@ -45,7 +46,11 @@ http::response authorize_upgrade(services& s, http::context& ctx, const std::str
   target->upstream_path = type.upstream_path.empty() ? "/websockify" : type.upstream_path;
   target->tls = type.tls;
   target->tls_verify = type.tls_verify;
-  target->view_only = ctx.req.query_param("view_only").value_or("") == "1";
+  target->view_only = view_only;
+  if (observer) {
+    target->observed_owner_id = d.user_id;
+    target->viewer_name = ctx.user->display_name;
+  }
   ctx.upgrade = std::move(target);
   return upgrade_placeholder();  // the relay answers 101 (or 502/503)
 }

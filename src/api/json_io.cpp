@@ -1,6 +1,7 @@
 #include "api/json_io.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/error.hpp"
 
@@ -25,8 +26,7 @@ nlohmann::json parse_json_object(const http::request& req, std::span<const std::
   return body;
 }
 
-std::optional<std::string> optional_string(const nlohmann::json& body, std::string_view field,
-                                           std::size_t max_length) {
+std::optional<std::string> optional_string(const nlohmann::json& body, std::string_view field, std::size_t max_length) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) throw error(errc::bad_request, "\"" + std::string(field) + "\" must be a string.");
@@ -42,6 +42,30 @@ std::string required_string(const nlohmann::json& body, std::string_view field, 
   auto value = optional_string(body, field, max_length);
   if (!value) throw error(errc::bad_request, "\"" + std::string(field) + "\" is required.");
   return *value;
+}
+
+std::int64_t parse_id(std::string_view text, std::string_view what) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
+    throw error(errc::bad_request, std::string(what) + " must be a positive number.");
+  }
+  return id;
+}
+
+std::vector<std::int64_t> optional_id_list(const nlohmann::json& body, std::string_view field) {
+  std::vector<std::int64_t> ids;
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return ids;
+  auto refuse = [&] {
+    throw error(errc::bad_request, "\"" + std::string(field) + "\" must be a list of ids (positive numbers).");
+  };
+  if (!it->is_array() || it->size() > 10000) refuse();
+  for (const auto& v : *it) {
+    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0) refuse();
+    ids.push_back(v.get<std::int64_t>());
+  }
+  return ids;
 }
 
 std::optional<bool> optional_bool(const nlohmann::json& body, std::string_view field) {

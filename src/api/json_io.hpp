@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/message.hpp"
 #include "store/store.hpp"
@@ -24,10 +25,14 @@ inline nlohmann::json parse_json_object(const http::request& req, std::initializ
 
 // A string field: required (bad_request when missing or not a string) or optional.
 std::string required_string(const nlohmann::json& body, std::string_view field, std::size_t max_length);
-std::optional<std::string> optional_string(const nlohmann::json& body, std::string_view field,
-                                           std::size_t max_length);
+std::optional<std::string> optional_string(const nlohmann::json& body, std::string_view field, std::size_t max_length);
 std::optional<bool> optional_bool(const nlohmann::json& body, std::string_view field);
 std::optional<role> optional_role(const nlohmann::json& body, std::string_view field);
+
+// An id from a path or query: a positive number, else bad_request naming `what` ("The user id").
+std::int64_t parse_id(std::string_view text, std::string_view what);
+// An optional array of ids (missing or null: empty); bad_request when it is anything else.
+std::vector<std::int64_t> optional_id_list(const nlohmann::json& body, std::string_view field);
 
 http::response json_response(int status, const nlohmann::json& body);
 

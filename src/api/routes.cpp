@@ -16,6 +16,8 @@ http::router make_router(services& s) {
   add_event_routes(r, s);
   add_desktop_http_routes(r, s);
   add_file_routes(r, s);
+  add_group_routes(r, s);
+  add_teaching_routes(r, s);
   return r;
 }
 

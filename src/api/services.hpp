@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "desktops/desktop_manager.hpp"
 #include "files/file_service.hpp"
+#include "gateway/observations.hpp"
 #include "gateway/relay_registry.hpp"
 #include "http/http_client.hpp"
 #include "http/metrics.hpp"
@@ -25,6 +26,7 @@ struct services {
   http::metrics& stats;
   desktop_manager& desktops;
   relay_registry& relays;
+  observation_registry& observations;  // who watches whose desktop (view-only)
   auth::oidc::login_flow* oidc;  // nullptr when OpenID Connect is not configured
   files::file_service& files;
   const http::http_client& desktop_web;  // the http relay mode's client ([gateway] http_* limits)
@@ -51,5 +53,7 @@ void add_branding_routes(http::router& r, services& s);
 void add_event_routes(http::router& r, services& s);
 void add_desktop_http_routes(http::router& r, services& s);
 void add_file_routes(http::router& r, services& s);
+void add_group_routes(http::router& r, services& s);
+void add_teaching_routes(http::router& r, services& s);
 
 }  // namespace deskgate::api

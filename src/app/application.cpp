@@ -10,11 +10,13 @@
 #include "backends/local/local_process.hpp"
 #include "backends/static/static_backend.hpp"
 #include "core/periodic_task.hpp"
+#include "desktops/assignment_mounts.hpp"
 #include "desktops/desktop_manager.hpp"
 #include "desktops/desktop_type_rules.hpp"
 #include "desktops/event_bus.hpp"
 #include "desktops/readiness.hpp"
 #include "files/file_service.hpp"
+#include "gateway/observations.hpp"
 #include "gateway/relay_registry.hpp"
 #include "http/dispatcher.hpp"
 #include "http/metrics.hpp"
@@ -125,7 +127,8 @@ struct application::impl {
                  desktop_readiness_probe()),
         oidc(cfg.auth.oidc.enabled() ? std::make_unique<auth::oidc::login_flow>(cfg, *db, *this->clk) : nullptr),
         desktop_web({.timeout = cfg.gateway.http_timeout, .max_response_bytes = cfg.gateway.http_max_response_bytes}),
-        services{cfg, *db, *this->clk, sessions, throttle, stats, desktops, relays, oidc.get(), files, desktop_web},
+        services{cfg,      *db,    *this->clk,   sessions,   throttle, stats,
+                 desktops, relays, observations, oidc.get(), files,    desktop_web},
         dispatch(api::make_router(services), sessions, http::static_files(web_root_of(cfg)), cfg.server.public_origin),
         server(
             with_streaming(with_upgrades(server_options_from(cfg))),
@@ -152,14 +155,16 @@ struct application::impl {
         sessions.touch(session_id);
       });
     };
-    hooks->on_close = [this](const relay_target&, std::uint64_t to_browser, std::uint64_t to_desktop,
+    hooks->on_close = [this](const relay_target& t, std::uint64_t to_browser, std::uint64_t to_desktop,
                              std::chrono::milliseconds lived, const std::string&) {
       stats.relay_closed(to_browser, to_desktop, std::chrono::duration<double>(lived).count());
+      observations.closed(t);
     };
     o.upgrades.options = options;
     o.upgrades.events = hooks;
     o.upgrades.on_started = [this](std::shared_ptr<relay_handle> relay) {
       stats.relay_opened();
+      observations.opened(relay->target());
       relays.add(std::move(relay));
     };
     // Event streams end with the session too (logout, expiry) and at shutdown.
@@ -168,11 +173,14 @@ struct application::impl {
     return o;
   }
 
-  // Every desktop shows the shared space at ~/Public/shared, writable for those who may change it.
+  // Every desktop shows the shared space at ~/Public/shared, writable for those who may change it, and
+  // the folders of the assignments of its type given to its owner, read-only at ~/Public/<title>.
   manager_settings with_mounts(manager_settings m) {
-    m.mounts_for = [this](const user& u) {
+    m.mounts_for = [this](const user& u, const desktop_type& t) {
       files.resolve(u.id, u.user_role, "shared");  // creates the folder on first use
-      return std::vector<desktop_mount>{{files.shared_dir(), "Public/shared", !files.may_write_shared(u.user_role)}};
+      std::vector<desktop_mount> mounts{{files.shared_dir(), "Public/shared", !files.may_write_shared(u.user_role)}};
+      for (auto& folder : assignment_mounts(*db, files, u, t)) mounts.push_back(std::move(folder));
+      return mounts;
     };
     return m;
   }
@@ -195,9 +203,8 @@ struct application::impl {
     }));
     tasks.push_back(std::make_unique<periodic_task>("desktop reconciliation", cfg.desktops.reconcile_interval,
                                                     [this] { desktops.reconcile(); }));
-    tasks.push_back(std::make_unique<periodic_task>(
-        "relay session check", cfg.gateway.session_recheck_interval,
-        [this] {
+    tasks.push_back(
+        std::make_unique<periodic_task>("relay session check", cfg.gateway.session_recheck_interval, [this] {
           relays.recheck_sessions([this](std::int64_t sid) { return sessions.still_valid(sid); });
           // Thousands of relays coming and going leave glibc holding freed memory; hand it back.
           ::malloc_trim(0);
@@ -215,6 +222,7 @@ struct application::impl {
   files::file_service files;
   desktop_manager desktops;
   relay_registry relays;
+  observation_registry observations;
   std::unique_ptr<auth::oidc::login_flow> oidc;
   http::http_client desktop_web;
   api::services services;

@@ -142,7 +142,7 @@ void desktop_manager::run_start(std::int64_t desktop_id) {
     spec.secret = d.secret;
     spec.home_dir = settings_.homes_dir / std::to_string(owner->id);
     std::filesystem::create_directories(spec.home_dir);
-    if (settings_.mounts_for) spec.mounts = settings_.mounts_for(*owner);
+    if (settings_.mounts_for) spec.mounts = settings_.mounts_for(*owner, *type);
     if (b.needs_host_port()) {
       auto port = db_.allocate_port(d.backend_host, settings_.port_first, settings_.port_last, d.id,
                                     [&b](std::uint16_t p) { return b.host_port_usable(p); });

@@ -36,8 +36,8 @@ struct manager_settings {
   std::uint16_t port_last = 7999;
   bool remove_unknown = false;
   std::filesystem::path homes_dir;  // <data_dir>/homes: one folder per user id, kept across desktops
-  // The folders a user's desktops show inside their home (the file spaces); none when empty.
-  std::function<std::vector<desktop_mount>(const user&)> mounts_for;
+  // The folders a user's desktop of a type shows inside their home (the file spaces); none when empty.
+  std::function<std::vector<desktop_mount>(const user&, const desktop_type&)> mounts_for;
   int job_threads = 4;
   std::chrono::milliseconds readiness_poll{200};
 };

@@ -4,11 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <mutex>
 #include <string>
 
+#include "core/topic.hpp"
 #include "store/store.hpp"
 
 namespace deskgate {
@@ -23,32 +21,7 @@ struct desktop_event {
   std::int64_t at = 0;
 };
 
-class event_bus {
- public:
-  using handler = std::function<void(const desktop_event&)>;
-
-  // Unsubscribes when destroyed.
-  class subscription {
-   public:
-    subscription() = default;
-    subscription(event_bus* bus, std::uint64_t id) : bus_(bus), id_(id) {}
-    subscription(subscription&& other) noexcept { *this = std::move(other); }
-    subscription& operator=(subscription&& other) noexcept;
-    ~subscription() { reset(); }
-    void reset();
-
-   private:
-    event_bus* bus_ = nullptr;
-    std::uint64_t id_ = 0;
-  };
-
-  [[nodiscard]] subscription subscribe(handler h);
-  void publish(const desktop_event& e);
-
- private:
-  std::mutex mutex_;
-  std::map<std::uint64_t, handler> handlers_;
-  std::uint64_t next_id_ = 0;
-};
+// A class rather than an alias so that headers can declare it ahead.
+class event_bus : public topic<desktop_event> {};
 
 }  // namespace deskgate

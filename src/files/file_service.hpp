@@ -79,6 +79,12 @@ class file_service {
   void remove(const space& s, std::string_view path);
   std::unique_ptr<zip_stream> zip(const space& s, std::string_view path);
 
+  // The folder `folder` (a path inside the user's home, "Worksheets/Week 3") checked name by name with
+  // O_NOFOLLOW: it must exist, be a folder, and have no symbolic link at any level (also the home itself).
+  // Returns its path on the host, valid as long as nobody swaps a link in (callers check again before use).
+  // Throws bad_request saying what is wrong.
+  std::filesystem::path checked_home_folder(std::int64_t user_id, std::string_view folder) const;
+
   // Bytes used by a home (for the quota).
   std::uint64_t usage(const std::filesystem::path& home) const;
   const files_settings& settings() const { return settings_; }

@@ -28,6 +28,8 @@ struct relay_target {
   bool tls = false;                      // websocket: wss
   bool tls_verify = true;                // websocket: verify the desktop's certificate
   bool view_only = false;                // drop the browser's key, pointer and clipboard messages
+  std::int64_t observed_owner_id = 0;    // set: someone else watching (view-only) the desktop of this user
+  std::string viewer_name;               // the watcher's display name (shown to the owner)
 };
 
 }  // namespace deskgate

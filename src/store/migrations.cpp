@@ -168,10 +168,46 @@ CREATE TABLE oidc_logins (
 CREATE INDEX oidc_logins_expires_at ON oidc_logins (expires_at);
 )sql";
 
+// An assignment gains a title and updated_at and may target several groups and users at once: the targets
+// move to their own table. The old CHECK (exactly one of group_id, user_id per row) can only go with a
+// table rebuild; existing rows keep their ids, get "Assignment <id>" as title, and become one target each.
+// The rename happens last so that assignment_targets' reference follows it (both engines track it).
+constexpr std::string_view assignment_targets = R"sql(
+CREATE TABLE assignments_v4 (
+  id {{id}},
+  desktop_type_id BIGINT NOT NULL REFERENCES desktop_types (id) ON DELETE CASCADE,
+  title TEXT NOT NULL CHECK (title <> ''),
+  folder TEXT NOT NULL DEFAULT '',
+  created_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+INSERT INTO assignments_v4 (id, desktop_type_id, title, folder, created_by, created_at, updated_at)
+  SELECT id, desktop_type_id, 'Assignment ' || id, folder, created_by, created_at, created_at FROM assignments;
+
+CREATE TABLE assignment_targets (
+  assignment_id BIGINT NOT NULL REFERENCES assignments_v4 (id) ON DELETE CASCADE,
+  group_id BIGINT REFERENCES groups (id) ON DELETE CASCADE,
+  user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+  CHECK ((group_id IS NULL AND user_id IS NOT NULL) OR (group_id IS NOT NULL AND user_id IS NULL)),
+  UNIQUE (assignment_id, group_id),
+  UNIQUE (assignment_id, user_id)
+);
+INSERT INTO assignment_targets (assignment_id, group_id, user_id) SELECT id, group_id, user_id FROM assignments;
+
+DROP TABLE assignments;
+ALTER TABLE assignments_v4 RENAME TO assignments;
+CREATE INDEX assignments_desktop_type ON assignments (desktop_type_id);
+CREATE INDEX assignments_created_by ON assignments (created_by);
+CREATE INDEX assignment_targets_group ON assignment_targets (group_id);
+CREATE INDEX assignment_targets_user ON assignment_targets (user_id);
+)sql";
+
 constexpr std::array builtin = {
     migration{1, "initial_schema", initial_schema},
     migration{2, "desktop_type_secret_env_and_start_timeout", desktop_type_secret_env_and_start_timeout},
     migration{3, "oidc_logins", oidc_logins},
+    migration{4, "assignment_targets", assignment_targets},
 };
 
 struct placeholder {

@@ -138,8 +138,9 @@ struct desktop_changes {
 
 struct group {
   std::int64_t id = 0;
-  std::string external_id;
+  std::string external_id;  // from the IdP, or "local:<name>" for groups an admin made
   std::string name;
+  std::int64_t member_count = 0;  // filled in when read
 };
 
 // A sign-in through OpenID Connect between /api/auth/oidc/start and its callback: kept server-side so a
@@ -154,15 +155,18 @@ struct oidc_login_request {
   std::int64_t expires_at = 0;
 };
 
-// A desktop type made visible to one user or one group (teachers manage these later).
+// A desktop type given by a teacher to groups and/or users, with an optional folder of the teacher's home
+// (a path relative to it) that the targeted users' desktops of the type show read-only.
 struct assignment {
   std::int64_t id = 0;
   std::int64_t desktop_type_id = 0;
-  std::optional<std::int64_t> group_id;
-  std::optional<std::int64_t> user_id;
+  std::string title;
+  std::vector<std::int64_t> group_ids;  // ascending
+  std::vector<std::int64_t> user_ids;   // ascending
   std::string folder;
   std::optional<std::int64_t> created_by;
   std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
 };
 
 class store {
@@ -216,15 +220,32 @@ class store {
   // Enabled types the user may use: open to all, or assigned to the user or to one of their groups.
   virtual std::vector<desktop_type> list_desktop_types_for(std::int64_t user_id) = 0;
 
-  // Groups and assignments (synced from the IdP and managed by teachers in later issues).
+  // Groups (synced from the IdP, or made by an admin) and assignments (made by teachers).
   virtual group upsert_group(std::string_view external_id, std::string_view name) = 0;
+  // errc::conflict when the external id is taken.
+  virtual group create_group(std::string_view external_id, std::string_view name) = 0;
+  virtual std::optional<group> find_group(std::int64_t id) = 0;
+  virtual std::vector<group> list_groups() = 0;    // all, by name
+  virtual void delete_group(std::int64_t id) = 0;  // memberships and assignment targets go with it
+  virtual std::vector<user> list_group_members(std::int64_t group_id) = 0;  // by display name
+  virtual bool is_group_member(std::int64_t group_id, std::int64_t user_id) = 0;
+  // True when some group has both users as members.
+  virtual bool shares_group(std::int64_t user_a, std::int64_t user_b) = 0;
   virtual void set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) = 0;
   // Makes `group_ids` exactly the groups the user is a member of (the other members stay).
   virtual void set_user_groups(std::int64_t user_id, const std::vector<std::int64_t>& group_ids) = 0;
   virtual std::vector<group> list_groups_of(std::int64_t user_id) = 0;  // by name
+  // create/update write the assignment with its targets in one transaction; errc::conflict for an unknown
+  // type, group or user (then nothing changes). update changes everything but created_by/created_at
+  // (errc::not_found for an unknown id) and stamps updated_at.
   virtual assignment create_assignment(const assignment& a) = 0;
+  virtual void update_assignment(const assignment& a) = 0;
   virtual void delete_assignment(std::int64_t id) = 0;
   virtual std::optional<assignment> find_assignment(std::int64_t id) = 0;
+  // All (nullopt) or those `created_by` made, by id.
+  virtual std::vector<assignment> list_assignments(std::optional<std::int64_t> created_by) = 0;
+  // Those that target the user, directly or through a group, by id.
+  virtual std::vector<assignment> list_assignments_for(std::int64_t user_id) = 0;
   // True when the assignment names the user, or a group the user is a member of.
   virtual bool assignment_includes(std::int64_t assignment_id, std::int64_t user_id) = 0;
 
@@ -245,6 +266,8 @@ class store {
                                                 int max_per_user, int max_total) = 0;
   virtual void update_desktop(std::int64_t id, const desktop_changes& changes) = 0;
   virtual void delete_desktop(std::int64_t id) = 0;  // its port allocations go with it
+  // Desktops of the members of a group, oldest first.
+  virtual std::vector<desktop> list_group_desktops(std::int64_t group_id) = 0;
   // Active desktops of one user (user_id) or of everyone (nullopt).
   virtual std::int64_t count_active_desktops(std::optional<std::int64_t> user_id) = 0;
 

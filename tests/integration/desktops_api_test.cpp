@@ -182,7 +182,8 @@ TEST(DesktopsApi, VisibilityAndBadRequests) {
   auto max_id = json_of(t.request("GET", "/api/auth/session", &student))["user"]["id"].get<std::int64_t>();
   assignment a;
   a.desktop_type_id = type->id;
-  a.user_id = max_id;
+  a.title = "Assigned";
+  a.user_ids = {max_id};
   t.app().db().create_assignment(a);
   auto now_listed = json_of(t.request("GET", "/api/desktop-types", &student))["desktop_types"];
   EXPECT_TRUE(

@@ -103,7 +103,8 @@ class files_api : public ::testing::Test {
     type.backend = "static";
     assignment a;
     a.desktop_type_id = t.app().db().create_desktop_type(type).id;
-    a.user_id = id_of("sam");
+    a.title = "Lab work";
+    a.user_ids = {id_of("sam")};
     a.folder = folder;
     a.created_by = id_of("tina");
     return t.app().db().create_assignment(a).id;

@@ -6,6 +6,7 @@
 
 #include "desktops/desktop_manager.hpp"
 #include "support/test_app.hpp"
+#include "support/viewer.hpp"
 #include "support/ws_client.hpp"
 
 namespace deskgate::testing {
@@ -13,31 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
-// A browser's upgrade request, as raw HTTP (for refusals, which never upgrade).
-http_answer upgrade_request(test_app& t, const std::string& target, const signed_in* who,
-                            std::vector<std::pair<std::string, std::string>> extra = {}, bool strip = false) {
-  std::vector<std::pair<std::string, std::string>> headers = {{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
-                                                              {"Sec-WebSocket-Version", "13"}};
-  if (!strip) {
-    headers.emplace_back("Upgrade", "websocket");
-    headers.emplace_back("Connection", "Upgrade");
-  }
-  if (who) headers.emplace_back("Cookie", who->cookie);
-  for (auto& h : extra) headers.push_back(std::move(h));
-  return http_request(t.port(), {"GET", target, headers, ""});
-}
-
-// Opens a viewer's WebSocket; the test checks connected by status() == 101.
-std::unique_ptr<ws_client> open_viewer(test_app& t, const std::string& path,
-                                       std::vector<std::pair<std::string, std::string>> headers,
-                                       const std::string& protocol = "") {
-  auto c = std::make_unique<ws_client>();
-  c->connect(t.port(), {path, std::move(headers), protocol});
-  return c;
-}
 
 // Reads until the server closes; returns its close code (0: no close within `timeout`).
 int wait_for_close(ws_client& c, std::chrono::milliseconds timeout) {
@@ -47,17 +24,6 @@ int wait_for_close(ws_client& c, std::chrono::milliseconds timeout) {
     if (!c.read(left)) return c.closed() ? c.close_code() : 0;
   }
   return 0;
-}
-
-// Completes the RFB handshake as noVNC does and returns ServerInit's fixed part (24 bytes).
-std::string rfb_handshake(ws_client& c) {
-  if (c.read_bytes(12).value_or("") != "RFB 003.008\n") return "";
-  c.write("RFB 003.008\n");
-  c.read_bytes(2);
-  c.write(std::string(1, '\x01'));
-  c.read_bytes(4);
-  c.write(std::string(1, '\x01'));
-  return c.read_bytes(24).value_or("");
 }
 
 class gateway : public ::testing::Test {

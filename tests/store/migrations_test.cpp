@@ -37,8 +37,7 @@ TEST(migrations, sqlite_rendering_uses_sqlite_types_only) {
     EXPECT_THAT(sql, Not(HasSubstr("BIGSERIAL")));
     EXPECT_THAT(sql, Not(HasSubstr("BOOLEAN")));
   }
-  EXPECT_THAT(render(builtin_migrations().front(), dialect::sqlite),
-              HasSubstr("id INTEGER PRIMARY KEY AUTOINCREMENT"));
+  EXPECT_THAT(render(builtin_migrations().front(), dialect::sqlite), HasSubstr("id INTEGER PRIMARY KEY AUTOINCREMENT"));
 }
 
 TEST(migrations, postgresql_rendering_uses_postgresql_types_only) {
@@ -104,8 +103,8 @@ class sqlite_schema : public testing::Test {
   }
 
   void add_user(int id, const std::string& username) {
-    ASSERT_EQ(exec("INSERT INTO users (id, username, created_at, updated_at) VALUES (" + std::to_string(id) +
-                   ", '" + username + "', 1, 1)"),
+    ASSERT_EQ(exec("INSERT INTO users (id, username, created_at, updated_at) VALUES (" + std::to_string(id) + ", '" +
+                   username + "', 1, 1)"),
               SQLITE_OK)
         << sqlite3_errmsg(db_);
   }
@@ -121,9 +120,10 @@ class sqlite_schema : public testing::Test {
 };
 
 TEST_F(sqlite_schema, creates_every_table_of_the_design) {
-  EXPECT_EQ(column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
-            (std::set<std::string>{"users", "groups", "group_members", "sessions", "desktop_types", "assignments",
-                                   "desktops", "port_allocations", "audit_log", "settings", "oidc_logins"}));
+  EXPECT_EQ(
+      column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
+      (std::set<std::string>{"users", "groups", "group_members", "sessions", "desktop_types", "assignments", "desktops",
+                             "port_allocations", "audit_log", "settings", "oidc_logins", "assignment_targets"}));
 }
 
 TEST_F(sqlite_schema, user_defaults_are_an_enabled_student) {
@@ -166,15 +166,19 @@ TEST_F(sqlite_schema, one_desktop_per_user_and_type) {
   EXPECT_EQ(exec(insert + "('d3', 1, 2, 1)"), SQLITE_OK);
 }
 
-TEST_F(sqlite_schema, assignment_names_exactly_one_of_group_and_user) {
+TEST_F(sqlite_schema, an_assignment_target_names_exactly_one_of_group_and_user) {
   add_user(1, "ada");
   add_desktop_type(1);
   ASSERT_EQ(exec("INSERT INTO groups (id, external_id, name) VALUES (1, 'class-5a', '5a')"), SQLITE_OK);
-  const std::string insert = "INSERT INTO assignments (desktop_type_id, group_id, user_id, created_at) VALUES ";
-  EXPECT_EQ(exec(insert + "(1, NULL, NULL, 1)"), SQLITE_CONSTRAINT_CHECK);
-  EXPECT_EQ(exec(insert + "(1, 1, 1, 1)"), SQLITE_CONSTRAINT_CHECK);
-  EXPECT_EQ(exec(insert + "(1, 1, NULL, 1)"), SQLITE_OK);
-  EXPECT_EQ(exec(insert + "(1, NULL, 1, 1)"), SQLITE_OK);
+  ASSERT_EQ(
+      exec("INSERT INTO assignments (id, desktop_type_id, title, created_at, updated_at) VALUES (1, 1, 'T', 1, 1)"),
+      SQLITE_OK);
+  const std::string insert = "INSERT INTO assignment_targets (assignment_id, group_id, user_id) VALUES ";
+  EXPECT_EQ(exec(insert + "(1, NULL, NULL)"), SQLITE_CONSTRAINT_CHECK);
+  EXPECT_EQ(exec(insert + "(1, 1, 1)"), SQLITE_CONSTRAINT_CHECK);
+  EXPECT_EQ(exec(insert + "(1, 1, NULL)"), SQLITE_OK);
+  EXPECT_EQ(exec(insert + "(1, NULL, 1)"), SQLITE_OK);
+  EXPECT_EQ(exec(insert + "(1, NULL, 1)"), SQLITE_CONSTRAINT_UNIQUE);
 }
 
 TEST_F(sqlite_schema, foreign_keys_reject_a_missing_user) {

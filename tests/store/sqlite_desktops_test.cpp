@@ -246,8 +246,8 @@ TEST_F(sqlite_desktops_test, a_user_sees_open_types_and_those_assigned_to_them_o
   add_type("nobody");
   const group klasse = store_.upsert_group("class-5a", "5a");
   store_.set_group_members(klasse.id, {ada});
-  store_.create_assignment({.desktop_type_id = direct, .user_id = ada});
-  store_.create_assignment({.desktop_type_id = via_group, .group_id = klasse.id});
+  store_.create_assignment({.desktop_type_id = direct, .title = "T", .user_ids = {ada}});
+  store_.create_assignment({.desktop_type_id = via_group, .title = "T", .group_ids = {klasse.id}});
 
   EXPECT_THAT(slugs_of(store_.list_desktop_types_for(ada)), ElementsAre("direct", "open", "via-group"));
   EXPECT_THAT(slugs_of(store_.list_desktop_types_for(bob)), ElementsAre("open"));
@@ -267,10 +267,10 @@ TEST_F(sqlite_desktops_test, a_type_assigned_several_ways_is_listed_once) {
   const group g2 = store_.upsert_group("g2", "G2");
   store_.set_group_members(g1.id, {ada});
   store_.set_group_members(g2.id, {ada});
-  store_.create_assignment({.desktop_type_id = type, .user_id = ada});
-  store_.create_assignment({.desktop_type_id = type, .user_id = ada});
-  store_.create_assignment({.desktop_type_id = type, .group_id = g1.id});
-  store_.create_assignment({.desktop_type_id = type, .group_id = g2.id});
+  store_.create_assignment({.desktop_type_id = type, .title = "T", .user_ids = {ada}});
+  store_.create_assignment({.desktop_type_id = type, .title = "T", .user_ids = {ada}});
+  store_.create_assignment({.desktop_type_id = type, .title = "T", .group_ids = {g1.id}});
+  store_.create_assignment({.desktop_type_id = type, .title = "T", .group_ids = {g2.id}});
   EXPECT_THAT(slugs_of(store_.list_desktop_types_for(ada)), ElementsAre("everywhere"));
 }
 
@@ -282,8 +282,8 @@ TEST_F(sqlite_desktops_test, a_disabled_type_is_hidden_however_it_is_assigned) {
   const std::int64_t off = store_.create_desktop_type(t).id;
   const group g = store_.upsert_group("g", "G");
   store_.set_group_members(g.id, {ada});
-  store_.create_assignment({.desktop_type_id = off, .user_id = ada});
-  store_.create_assignment({.desktop_type_id = off, .group_id = g.id});
+  store_.create_assignment({.desktop_type_id = off, .title = "T", .user_ids = {ada}});
+  store_.create_assignment({.desktop_type_id = off, .title = "T", .group_ids = {g.id}});
   EXPECT_THAT(store_.list_desktop_types_for(ada), IsEmpty());
 
   t = *store_.find_desktop_type(off);
@@ -295,10 +295,11 @@ TEST_F(sqlite_desktops_test, a_disabled_type_is_hidden_however_it_is_assigned) {
 TEST_F(sqlite_desktops_test, deleting_an_assignment_takes_the_type_away) {
   const std::int64_t ada = add_user("ada");
   const std::int64_t type = add_type("assigned");
-  const assignment a = store_.create_assignment({.desktop_type_id = type, .user_id = ada, .folder = "Aufgaben"});
+  const assignment a =
+      store_.create_assignment({.desktop_type_id = type, .title = "T", .user_ids = {ada}, .folder = "Aufgaben"});
   EXPECT_GT(a.id, 0);
-  EXPECT_EQ(a.user_id, ada);
-  EXPECT_EQ(a.group_id, std::nullopt);
+  EXPECT_EQ(a.user_ids, std::vector<std::int64_t>{ada});
+  EXPECT_THAT(a.group_ids, IsEmpty());
   EXPECT_EQ(a.folder, "Aufgaben");
   EXPECT_EQ(a.created_at, clock_.now());
   EXPECT_THAT(slugs_of(store_.list_desktop_types_for(ada)), ElementsAre("assigned"));
@@ -306,14 +307,101 @@ TEST_F(sqlite_desktops_test, deleting_an_assignment_takes_the_type_away) {
   EXPECT_THAT(store_.list_desktop_types_for(ada), IsEmpty());
 }
 
-TEST_F(sqlite_desktops_test, assignment_needs_exactly_one_of_user_and_group) {
+TEST_F(sqlite_desktops_test, an_assignment_targets_groups_and_users_at_once) {
   const std::int64_t ada = add_user("ada");
+  const std::int64_t bob = add_user("bob");
+  const std::int64_t cem = add_user("cem");
+  const std::int64_t teacher = add_user("tina");
+  const std::int64_t type = add_type("lab");
+  const group g1 = store_.upsert_group("g1", "G1");
+  const group g2 = store_.upsert_group("g2", "G2");
+  store_.set_group_members(g1.id, {ada});
+  store_.set_group_members(g2.id, {bob});
+  const assignment a = store_.create_assignment({.desktop_type_id = type,
+                                                 .title = "Week 3",
+                                                 .group_ids = {g2.id, g1.id, g1.id},
+                                                 .user_ids = {cem},
+                                                 .folder = "Worksheets/Week 3",
+                                                 .created_by = teacher});
+  EXPECT_EQ(a.title, "Week 3");
+  EXPECT_EQ(a.group_ids, (std::vector<std::int64_t>{g1.id, g2.id}));
+  EXPECT_EQ(a.user_ids, std::vector<std::int64_t>{cem});
+  EXPECT_EQ(a.updated_at, a.created_at);
+  for (std::int64_t u : {ada, bob, cem}) {
+    EXPECT_TRUE(store_.assignment_includes(a.id, u)) << u;
+    EXPECT_THAT(slugs_of(store_.list_desktop_types_for(u)), ElementsAre("lab"));
+    ASSERT_EQ(store_.list_assignments_for(u).size(), 1u);
+  }
+  EXPECT_FALSE(store_.assignment_includes(a.id, teacher));
+  EXPECT_THAT(store_.list_assignments_for(teacher), IsEmpty());
+  EXPECT_EQ(store_.list_assignments(teacher).size(), 1u);
+  EXPECT_THAT(store_.list_assignments(ada), IsEmpty());
+  EXPECT_EQ(store_.list_assignments(std::nullopt).size(), 1u);
+
+  // An update replaces the targets and stamps updated_at; the creator stays.
+  clock_.advance(60);
+  assignment changed = a;
+  changed.title = "Week 4";
+  changed.group_ids = {};
+  changed.user_ids = {ada};
+  store_.update_assignment(changed);
+  const assignment found = *store_.find_assignment(a.id);
+  EXPECT_EQ(found.title, "Week 4");
+  EXPECT_THAT(found.group_ids, IsEmpty());
+  EXPECT_EQ(found.user_ids, std::vector<std::int64_t>{ada});
+  EXPECT_EQ(found.created_by, teacher);
+  EXPECT_EQ(found.created_at, a.created_at);
+  EXPECT_EQ(found.updated_at, a.created_at + 60);
+  EXPECT_FALSE(store_.assignment_includes(a.id, bob));
+  EXPECT_THAT(store_.list_desktop_types_for(bob), IsEmpty());
+
+  changed.id = 999;
+  EXPECT_EQ(error_from([&] { store_.update_assignment(changed); }).code(), errc::not_found);
+}
+
+TEST_F(sqlite_desktops_test, an_assignment_with_an_unknown_target_is_not_written) {
   const std::int64_t type = add_type("t");
-  const group g = store_.upsert_group("g", "G");
-  EXPECT_EQ(error_from([&] { store_.create_assignment({.desktop_type_id = type}); }).code(), errc::conflict);
   EXPECT_EQ(
-      error_from([&] { store_.create_assignment({.desktop_type_id = type, .group_id = g.id, .user_id = ada}); }).code(),
+      error_from([&] { store_.create_assignment({.desktop_type_id = type, .title = "T", .group_ids = {42}}); }).code(),
       errc::conflict);
+  EXPECT_EQ(
+      error_from([&] { store_.create_assignment({.desktop_type_id = type, .title = "T", .user_ids = {42}}); }).code(),
+      errc::conflict);
+  EXPECT_EQ(error_from([&] { store_.create_assignment({.desktop_type_id = type}); }).code(), errc::conflict)
+      << "a title is required";
+  EXPECT_EQ(query_file(path_, "SELECT COUNT(*) FROM assignments"), std::vector<std::string>{"0"});
+}
+
+TEST_F(sqlite_desktops_test, groups_list_their_members_and_go_with_their_targets) {
+  const std::int64_t ada = add_user("ada");
+  const std::int64_t bob = add_user("bob");
+  const std::int64_t tina = add_user("tina");
+  const group g = store_.create_group("local:5a", "5a");
+  EXPECT_EQ(error_from([&] { store_.create_group("local:5a", "5a"); }).code(), errc::conflict);
+  store_.set_group_members(g.id, {bob, ada, tina});
+  EXPECT_EQ(store_.find_group(g.id)->member_count, 3);
+  ASSERT_EQ(store_.list_groups().size(), 1u);
+  EXPECT_EQ(store_.list_groups_of(ada).front().member_count, 3);
+  std::vector<std::string> names;
+  for (const user& u : store_.list_group_members(g.id)) names.push_back(u.username);
+  EXPECT_THAT(names, ElementsAre("ada", "bob", "tina"));
+  EXPECT_TRUE(store_.is_group_member(g.id, ada));
+  EXPECT_TRUE(store_.shares_group(tina, ada));
+  const std::int64_t other = add_user("olga");
+  EXPECT_FALSE(store_.is_group_member(g.id, other));
+  EXPECT_FALSE(store_.shares_group(tina, other));
+
+  const std::int64_t type = add_type("t");
+  const desktop d = add_desktop(ada, type);
+  add_desktop(other, type);
+  ASSERT_EQ(store_.list_group_desktops(g.id).size(), 1u);
+  EXPECT_EQ(store_.list_group_desktops(g.id).front().id, d.id);
+
+  const assignment a = store_.create_assignment({.desktop_type_id = type, .title = "T", .group_ids = {g.id}});
+  store_.delete_group(g.id);
+  EXPECT_FALSE(store_.find_group(g.id));
+  EXPECT_THAT(store_.find_assignment(a.id)->group_ids, IsEmpty());
+  EXPECT_FALSE(store_.shares_group(tina, ada));
 }
 
 TEST_F(sqlite_desktops_test, upsert_group_keeps_the_id_and_updates_the_name) {
@@ -604,7 +692,7 @@ TEST_F(sqlite_desktops_test, racing_starts_never_exceed_max_total) {
 TEST_F(sqlite_desktops_test, a_type_with_desktops_cannot_be_deleted) {
   const std::int64_t ada = add_user("ada");
   const std::int64_t type = add_type("t");
-  store_.create_assignment({.desktop_type_id = type, .user_id = ada});
+  store_.create_assignment({.desktop_type_id = type, .title = "T", .user_ids = {ada}});
   const desktop d = add_desktop(ada, type);
 
   const error e = error_from([&] { store_.delete_desktop_type(type); });
@@ -815,6 +903,53 @@ TEST(sqlite_desktops_migration, version_2_applies_on_top_of_a_version_1_database
   EXPECT_EQ(store.find_desktop_type_by_slug("new")->secret_env, "PASSWORD");
   EXPECT_EQ(store.find_desktop_type_by_slug("new")->start_timeout_seconds, 90);
   EXPECT_EQ(store.migrate(builtin_migrations().first(2)), 0);
+}
+
+// ---- migration 4 ----
+
+TEST(sqlite_desktops_migration, version_4_moves_old_assignments_into_targets) {
+  temp_dir dir;
+  manual_clock clock;
+  const std::string path = dir.file("v3.db");
+  {
+    sqlite_store v3(path, clock, 2, 5000);
+    ASSERT_EQ(v3.migrate(builtin_migrations().first(3)), 3);
+  }
+  // Rows as version 3 wrote them: one assignment per group or user.
+  query_file(path,
+             "INSERT INTO users (id, username, created_at, updated_at) VALUES (1, 'ada', 1, 1), (2, 'tina', 1, 1)");
+  query_file(path, "INSERT INTO groups (id, external_id, name) VALUES (1, 'class-5a', '5a')");
+  query_file(path, "INSERT INTO group_members (group_id, user_id) VALUES (1, 1)");
+  query_file(path,
+             "INSERT INTO desktop_types (id, slug, name, backend, created_at, updated_at) "
+             "VALUES (1, 'lab', 'Lab', 'static', 1, 1)");
+  query_file(path,
+             "INSERT INTO assignments (id, desktop_type_id, group_id, user_id, folder, created_by, created_at) "
+             "VALUES (5, 1, 1, NULL, 'Aufgaben', 2, 7), (6, 1, NULL, 1, '', NULL, 8)");
+
+  sqlite_store store(path, clock, 2, 5000);
+  EXPECT_EQ(store.migrate(), static_cast<int>(builtin_migrations().size()) - 3);
+  const auto by_group = store.find_assignment(5);
+  ASSERT_TRUE(by_group);
+  EXPECT_EQ(by_group->title, "Assignment 5");
+  EXPECT_EQ(by_group->group_ids, std::vector<std::int64_t>{1});
+  EXPECT_THAT(by_group->user_ids, IsEmpty());
+  EXPECT_EQ(by_group->folder, "Aufgaben");
+  EXPECT_EQ(by_group->created_by, 2);
+  EXPECT_EQ(by_group->created_at, 7);
+  EXPECT_EQ(by_group->updated_at, 7);
+  const auto by_user = store.find_assignment(6);
+  ASSERT_TRUE(by_user);
+  EXPECT_EQ(by_user->user_ids, std::vector<std::int64_t>{1});
+  EXPECT_EQ(by_user->created_by, std::nullopt);
+  EXPECT_TRUE(store.assignment_includes(5, 1));
+  EXPECT_THAT(slugs_of(store.list_desktop_types_for(1)), ElementsAre("lab"));
+  // The targets still follow the renamed table: deleting an assignment takes its targets along.
+  store.delete_assignment(5);
+  EXPECT_EQ(query_file(path, "SELECT COUNT(*) FROM assignment_targets"), std::vector<std::string>{"1"});
+  EXPECT_EQ(query_file(path, "PRAGMA foreign_key_check"), std::vector<std::string>{});
+  // New ids continue after the old ones.
+  EXPECT_EQ(store.create_assignment({.desktop_type_id = 1, .title = "New", .user_ids = {1}}).id, 7);
 }
 
 }  // namespace

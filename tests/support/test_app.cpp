@@ -1,6 +1,7 @@
 #include "support/test_app.hpp"
 
 #include "desktops/desktop_manager.hpp"
+#include "store/store.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -113,6 +114,19 @@ signed_in test_app::add_user(const std::string& username, const std::string& rol
   auto a = post_json("/api/admin/users", {{"username", username}, {"password", password}, {"role", role}}, &admin);
   EXPECT_EQ(a.status, 201) << a.body;
   return login(username, password);
+}
+
+std::int64_t test_app::add_group(const std::string& name, const std::vector<std::string>& usernames) {
+  auto admin = login_admin();
+  auto created = post_json("/api/admin/groups", {{"name", name}}, &admin);
+  EXPECT_EQ(created.status, 201) << created.body;
+  auto id = nlohmann::json::parse(created.body, nullptr, false).value("id", std::int64_t{0});
+  auto ids = nlohmann::json::array();
+  for (const auto& u : usernames) ids.push_back(app().db().find_user_by_username(u)->id);
+  auto set = request("PUT", "/api/admin/groups/" + std::to_string(id) + "/members", &admin,
+                     nlohmann::json{{"user_ids", ids}}.dump(), {{"Content-Type", "application/json"}});
+  EXPECT_EQ(set.status, 200) << set.body;
+  return id;
 }
 
 }  // namespace deskgate::testing

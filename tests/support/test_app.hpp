@@ -71,6 +71,9 @@ class test_app {
   signed_in add_user(const std::string& username, const std::string& role,
                      const std::string& password = "correct horse 1");
 
+  // Creates a local group of these users through the admin API; returns its id.
+  std::int64_t add_group(const std::string& name, const std::vector<std::string>& usernames);
+
   void stop();
 
   // Polls GET /api/desktops/{id} until the desktop is in `state`; returns the last answer's desktop.

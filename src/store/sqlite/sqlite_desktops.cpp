@@ -209,25 +209,65 @@ std::vector<sql_value> desktop_type_field_values(const desktop_type& t) {
 // ---- groups and assignments ----
 
 constexpr std::string_view group_columns = "id, external_id, name";
+// The same with the member count, for SELECTs (RETURNING takes no subquery).
+constexpr std::string_view counted_group_columns =
+    "id, external_id, name, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = groups.id)";
 
 group read_group(const statement& row) {
   return group{.id = row.int64(0), .external_id = row.text(1), .name = row.text(2)};
 }
 
+group read_counted_group(const statement& row) {
+  group g = read_group(row);
+  g.member_count = row.int64(3);
+  return g;
+}
+
 constexpr std::string_view assignment_columns =
-    "id, desktop_type_id, group_id, user_id, folder, created_by, created_at";
+    "id, desktop_type_id, title, folder, created_by, created_at, updated_at";
 
 assignment read_assignment(const statement& row) {
   return assignment{
       .id = row.int64(0),
       .desktop_type_id = row.int64(1),
-      .group_id = row.optional_int64(2),
-      .user_id = row.optional_int64(3),
-      .folder = row.text(4),
-      .created_by = row.optional_int64(5),
-      .created_at = row.int64(6),
+      .title = row.text(2),
+      .folder = row.text(3),
+      .created_by = row.optional_int64(4),
+      .created_at = row.int64(5),
+      .updated_at = row.int64(6),
   };
 }
+
+// The assignments `st` selects, each with its targets (read on the same connection).
+std::vector<assignment> assignments_with_targets(sqlite3* db, statement& st) {
+  std::vector<assignment> out = all_rows(st, read_assignment);
+  for (assignment& a : out) {
+    statement each(db,
+                   "SELECT group_id, user_id FROM assignment_targets WHERE assignment_id = ? "
+                   "ORDER BY group_id, user_id");
+    each.bind(a.id);
+    while (each.step()) {
+      if (auto g = each.optional_int64(0)) a.group_ids.push_back(*g);
+      if (auto u = each.optional_int64(1)) a.user_ids.push_back(*u);
+    }
+  }
+  return out;
+}
+
+// Replaces the targets of assignment `id` (inside the caller's transaction).
+void write_targets(sqlite3* db, std::int64_t id, const assignment& a) {
+  statement(db, "DELETE FROM assignment_targets WHERE assignment_id = ?").bind(id).run();
+  for (std::int64_t g : std::set<std::int64_t>(a.group_ids.begin(), a.group_ids.end())) {
+    statement(db, "INSERT INTO assignment_targets (assignment_id, group_id) VALUES (?, ?)").bind(id, g).run();
+  }
+  for (std::int64_t u : std::set<std::int64_t>(a.user_ids.begin(), a.user_ids.end())) {
+    statement(db, "INSERT INTO assignment_targets (assignment_id, user_id) VALUES (?, ?)").bind(id, u).run();
+  }
+}
+
+// Whether a target row names the user directly or through one of their groups (SQL condition on t.).
+constexpr std::string_view target_names_user =
+    "(t.user_id = ? OR t.group_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = ?))";
 
 // ---- desktops ----
 
@@ -406,10 +446,10 @@ std::vector<desktop_type> sqlite_store::list_desktop_types_for(std::int64_t user
   const auto conn = pool_->borrow();
   statement st(conn.get(),
                select_from(desktop_type_columns,
-                           "desktop_types t WHERE t.enabled = TRUE AND (t.open_to_all = TRUE OR EXISTS ("
-                           "SELECT 1 FROM assignments a WHERE a.desktop_type_id = t.id AND (a.user_id = ? OR "
-                           "a.group_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = ?)))) "
-                           "ORDER BY t.name, t.id"));
+                           "desktop_types d WHERE d.enabled = TRUE AND (d.open_to_all = TRUE OR EXISTS ("
+                           "SELECT 1 FROM assignments a JOIN assignment_targets t ON t.assignment_id = a.id "
+                           "WHERE a.desktop_type_id = d.id AND " +
+                               std::string(target_names_user) + ")) ORDER BY d.name, d.id"));
   return all_rows(st.bind(user_id, user_id), read_desktop_type);
 }
 
@@ -421,6 +461,43 @@ group sqlite_store::upsert_group(std::string_view external_id, std::string_view 
                                      "ON CONFLICT (external_id) DO UPDATE SET name = excluded.name",
                                      group_columns));
   return *single_row(st.bind(external_id, name), read_group);
+}
+
+group sqlite_store::create_group(std::string_view external_id, std::string_view name) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), returning("INSERT INTO groups (external_id, name) VALUES (?, ?)", group_columns));
+  return *single_row(st.bind(external_id, name), read_group);
+}
+
+std::optional<group> sqlite_store::find_group(std::int64_t id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(counted_group_columns, "groups WHERE id = ?"));
+  return single_row(st.bind(id), read_counted_group);
+}
+
+std::vector<group> sqlite_store::list_groups() {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(counted_group_columns, "groups ORDER BY name, id"));
+  return all_rows(st, read_counted_group);
+}
+
+void sqlite_store::delete_group(std::int64_t id) {
+  const auto conn = pool_->borrow();
+  statement(conn.get(), "DELETE FROM groups WHERE id = ?").bind(id).run();
+}
+
+bool sqlite_store::is_group_member(std::int64_t group_id, std::int64_t user_id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?");
+  return single_row(st.bind(group_id, user_id), [](const statement&) { return true; }).has_value();
+}
+
+bool sqlite_store::shares_group(std::int64_t user_a, std::int64_t user_b) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(),
+               "SELECT 1 FROM group_members a JOIN group_members b ON a.group_id = b.group_id "
+               "WHERE a.user_id = ? AND b.user_id = ? LIMIT 1");
+  return single_row(st.bind(user_a, user_b), [](const statement&) { return true; }).has_value();
 }
 
 void sqlite_store::set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) {
@@ -453,20 +530,40 @@ void sqlite_store::set_user_groups(std::int64_t user_id, const std::vector<std::
 
 std::vector<group> sqlite_store::list_groups_of(std::int64_t user_id) {
   const auto conn = pool_->borrow();
-  statement st(conn.get(), select_from(group_columns,
+  statement st(conn.get(), select_from(counted_group_columns,
                                        "groups WHERE id IN (SELECT group_id FROM group_members "
                                        "WHERE user_id = ?) ORDER BY name, id"));
-  return all_rows(st.bind(user_id), read_group);
+  return all_rows(st.bind(user_id), read_counted_group);
 }
 
 assignment sqlite_store::create_assignment(const assignment& a) {
   const std::int64_t created_at = a.created_at != 0 ? a.created_at : clock_.now();
+  const std::int64_t updated_at = a.updated_at != 0 ? a.updated_at : created_at;
   const auto conn = pool_->borrow();
-  statement st(conn.get(), returning("INSERT INTO assignments (desktop_type_id, group_id, user_id, folder, "
-                                     "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                                     assignment_columns));
-  st.bind(a.desktop_type_id, a.group_id, a.user_id, a.folder, a.created_by, created_at);
-  return *single_row(st, read_assignment);
+  sqlite3* db = conn.get();
+  write_transaction tx(db);
+  statement st(db, returning("INSERT INTO assignments (desktop_type_id, title, folder, created_by, created_at, "
+                             "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             "id"));
+  st.bind(a.desktop_type_id, a.title, a.folder, a.created_by, created_at, updated_at);
+  const std::int64_t id = *single_row(st, [](const statement& row) { return row.int64(0); });
+  write_targets(db, id, a);
+  statement read(db, select_from(assignment_columns, "assignments WHERE id = ?"));
+  assignment created = assignments_with_targets(db, read.bind(id)).front();
+  tx.commit();
+  return created;
+}
+
+void sqlite_store::update_assignment(const assignment& a) {
+  const auto conn = pool_->borrow();
+  sqlite3* db = conn.get();
+  write_transaction tx(db);
+  statement st(db, "UPDATE assignments SET desktop_type_id = ?, title = ?, folder = ?, updated_at = ? WHERE id = ?");
+  if (st.bind(a.desktop_type_id, a.title, a.folder, clock_.now(), a.id).run() == 0) {
+    throw error{errc::not_found, "assignment not found"};
+  }
+  write_targets(db, a.id, a);
+  tx.commit();
 }
 
 void sqlite_store::delete_assignment(std::int64_t id) {
@@ -477,14 +574,34 @@ void sqlite_store::delete_assignment(std::int64_t id) {
 std::optional<assignment> sqlite_store::find_assignment(std::int64_t id) {
   const auto conn = pool_->borrow();
   statement st(conn.get(), select_from(assignment_columns, "assignments WHERE id = ?"));
-  return single_row(st.bind(id), read_assignment);
+  auto found = assignments_with_targets(conn.get(), st.bind(id));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<assignment> sqlite_store::list_assignments(std::optional<std::int64_t> created_by) {
+  const auto conn = pool_->borrow();
+  if (!created_by) {
+    statement st(conn.get(), select_from(assignment_columns, "assignments ORDER BY id"));
+    return assignments_with_targets(conn.get(), st);
+  }
+  statement st(conn.get(), select_from(assignment_columns, "assignments WHERE created_by = ? ORDER BY id"));
+  return assignments_with_targets(conn.get(), st.bind(*created_by));
+}
+
+std::vector<assignment> sqlite_store::list_assignments_for(std::int64_t user_id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(assignment_columns,
+                                       "assignments WHERE id IN (SELECT t.assignment_id FROM assignment_targets t "
+                                       "WHERE " +
+                                           std::string(target_names_user) + ") ORDER BY id"));
+  return assignments_with_targets(conn.get(), st.bind(user_id, user_id));
 }
 
 bool sqlite_store::assignment_includes(std::int64_t assignment_id, std::int64_t user_id) {
   const auto conn = pool_->borrow();
   statement st(conn.get(),
-               "SELECT 1 FROM assignments a WHERE a.id = ? AND (a.user_id = ? OR a.group_id IN "
-               "(SELECT m.group_id FROM group_members m WHERE m.user_id = ?))");
+               "SELECT 1 FROM assignment_targets t WHERE t.assignment_id = ? AND " + std::string(target_names_user));
   return single_row(st.bind(assignment_id, user_id, user_id), [](const statement&) { return true; }).has_value();
 }
 
@@ -530,6 +647,14 @@ std::vector<desktop> sqlite_store::list_desktops_of(std::int64_t user_id) {
   const auto conn = pool_->borrow();
   statement st(conn.get(), select_from(desktop_columns, "desktops WHERE user_id = ? ORDER BY id"));
   return all_rows(st.bind(user_id), read_desktop);
+}
+
+std::vector<desktop> sqlite_store::list_group_desktops(std::int64_t group_id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(desktop_columns,
+                                       "desktops WHERE user_id IN (SELECT user_id FROM group_members WHERE "
+                                       "group_id = ?) ORDER BY id"));
+  return all_rows(st.bind(group_id), read_desktop);
 }
 
 bool sqlite_store::transition_desktop(std::int64_t id, std::vector<desktop_state> from, desktop_state to,

@@ -115,8 +115,7 @@ audit_entry read_audit_entry(const statement& row) {
 }
 
 template <class Value>
-void update_user_column(sqlite3* db, std::int64_t id, std::string_view column, const Value& value,
-                        std::int64_t now) {
+void update_user_column(sqlite3* db, std::int64_t id, std::string_view column, const Value& value, std::int64_t now) {
   std::string sql = "UPDATE users SET ";
   sql.append(column).append(" = ?, updated_at = ? WHERE id = ?");
   statement st(db, sql);
@@ -210,6 +209,14 @@ std::vector<user> sqlite_store::list_users() {
   const auto conn = pool_->borrow();
   statement st(conn.get(), select_from(user_columns, "users ORDER BY id"));
   return all_rows(st, read_user);
+}
+
+std::vector<user> sqlite_store::list_group_members(std::int64_t group_id) {
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), select_from(user_columns,
+                                       "users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = ?) "
+                                       "ORDER BY display_name, username, id"));
+  return all_rows(st.bind(group_id), read_user);
 }
 
 void sqlite_store::set_user_password(std::int64_t id, std::string_view password_hash) {

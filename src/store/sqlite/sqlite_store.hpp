@@ -69,15 +69,26 @@ class sqlite_store final : public store {
   std::vector<desktop_type> list_desktop_types_for(std::int64_t user_id) override;
 
   // set_group_members throws errc::not_found for an unknown group and errc::conflict for an unknown user
-  // (then nothing changes). An assignment with `created_at == 0` is stamped with the store's clock.
+  // (then nothing changes).
   group upsert_group(std::string_view external_id, std::string_view name) override;
+  group create_group(std::string_view external_id, std::string_view name) override;
+  std::optional<group> find_group(std::int64_t id) override;
+  std::vector<group> list_groups() override;
+  void delete_group(std::int64_t id) override;
+  std::vector<user> list_group_members(std::int64_t group_id) override;
+  bool is_group_member(std::int64_t group_id, std::int64_t user_id) override;
+  bool shares_group(std::int64_t user_a, std::int64_t user_b) override;
   void set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) override;
   // Throws errc::conflict for an unknown user or group (then nothing changes).
   void set_user_groups(std::int64_t user_id, const std::vector<std::int64_t>& group_ids) override;
   std::vector<group> list_groups_of(std::int64_t user_id) override;
+  // An assignment with `created_at == 0` is stamped with the store's clock (updated_at likewise).
   assignment create_assignment(const assignment& a) override;
+  void update_assignment(const assignment& a) override;
   void delete_assignment(std::int64_t id) override;
   std::optional<assignment> find_assignment(std::int64_t id) override;
+  std::vector<assignment> list_assignments(std::optional<std::int64_t> created_by) override;
+  std::vector<assignment> list_assignments_for(std::int64_t user_id) override;
   bool assignment_includes(std::int64_t assignment_id, std::int64_t user_id) override;
 
   // A desktop with `created_at == 0` is stamped with the store's clock. update_desktop throws
@@ -97,6 +108,7 @@ class sqlite_store final : public store {
                                         int max_per_user, int max_total) override;
   void update_desktop(std::int64_t id, const desktop_changes& changes) override;
   void delete_desktop(std::int64_t id) override;
+  std::vector<desktop> list_group_desktops(std::int64_t group_id) override;
   std::int64_t count_active_desktops(std::optional<std::int64_t> user_id) override;
 
   // `usable` runs with no connection borrowed and no transaction open (it may bind sockets, and may even
