@@ -6,6 +6,7 @@ import { api } from '../api/client';
 import type { Assignment, DesktopTypeCard, Group, GroupMember } from '../api/types';
 import { ErrorLine, useAdminCall } from '../admin/useAdminCall';
 import { Modal } from '../components/Modal';
+import { useSession } from '../session';
 import { FolderPicker } from './FolderPicker';
 
 interface Props {
@@ -29,6 +30,9 @@ function toggled(list: number[], id: number, on: boolean) {
 export function AssignmentDialog({ original, groups, onSaved, onClose }: Props) {
   const { t } = useTranslation();
   const { error, run } = useAdminCall();
+  const { user } = useSession();
+  // An admin editing a teacher's assignment: its folder is in that teacher's home, which the picker cannot show.
+  const foreignHome = original !== null && original.created_by.id !== user?.id;
   const titleId = useId();
   const typeId = useId();
   const [title, setTitle] = useState(original?.title ?? '');
@@ -133,7 +137,7 @@ export function AssignmentDialog({ original, groups, onSaved, onClose }: Props) 
           <span className="label-text">{t('teach.folder.label')}</span>
           <p>
             {folder ? <code>{folder}</code> : <span className="muted">{t('teach.folder.none')}</span>}{' '}
-            {!picking && (
+            {!picking && !foreignHome && (
               <button type="button" className="button small" onClick={() => setPicking(true)}>
                 {t('teach.folder.choose')}
               </button>
@@ -144,7 +148,9 @@ export function AssignmentDialog({ original, groups, onSaved, onClose }: Props) 
               </button>
             )}
           </p>
-          <p className="muted small">{t('teach.folder.help')}</p>
+          <p className="muted small">
+            {foreignHome ? t('teach.folder.foreign', { name: original.created_by.display_name }) : t('teach.folder.help')}
+          </p>
           {picking && (
             <FolderPicker
               run={run}
