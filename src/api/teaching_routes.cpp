@@ -133,7 +133,7 @@ void apply_body(services& s, const http::context& ctx, assignment& a) {
   if (folder.empty()) return;
   if (!a.created_by)
     throw error(errc::bad_request, "The assignment's creator no longer exists; it can have no folder.");
-  s.files.checked_home_folder(*a.created_by, folder);
+  s.files.check_home_folder(*a.created_by, folder);
   a.folder = files::join_path(files::split_path(folder));  // "Docs/" and "Docs" are the same folder
 }
 

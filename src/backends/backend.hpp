@@ -31,6 +31,15 @@ struct desktop_mount {
   std::filesystem::path source;  // on the host: a folder deskgate manages
   std::string target;            // relative to the desktop's home, e.g. "Public/shared"
   bool read_only = true;
+  // Names below `source` leading to the folder shown, for folders someone else controls (an assignment's
+  // folder in a teacher's home): the local backend opens each without following links.
+  std::vector<std::string> source_names;
+
+  std::filesystem::path full_source() const {
+    std::filesystem::path p = source;
+    for (const auto& name : source_names) p /= name;
+    return p;
+  }
 };
 
 // Everything a backend needs to start one desktop.

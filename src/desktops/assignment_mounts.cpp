@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "files/path_rules.hpp"
 #include "log/log.hpp"
 
 namespace deskgate {
@@ -41,8 +42,11 @@ std::vector<desktop_mount> assignment_mounts(store& db, const files::file_servic
   for (const assignment& a : db.list_assignments_for(owner.id)) {
     if (a.desktop_type_id != type.id || a.folder.empty() || !a.created_by) continue;
     try {
-      auto source = files.checked_home_folder(*a.created_by, a.folder);
-      mounts.push_back({std::move(source), "Public/" + unique_name(a.title, taken), true});
+      files.check_home_folder(*a.created_by, a.folder);
+      // The local backend opens the names again without following links when it mounts, so a link
+      // swapped in between this check and the mount is refused too.
+      mounts.push_back(
+          {files.home_of(*a.created_by), "Public/" + unique_name(a.title, taken), true, files::split_path(a.folder)});
     } catch (const error& e) {
       refuse(db, owner, a, e.what());
     }

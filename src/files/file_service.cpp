@@ -102,17 +102,14 @@ unique_fd file_service::open_root(const space& s) const {
   return open_dir(base.get(), s.prefix, "the assignment's folder");
 }
 
-std::filesystem::path file_service::checked_home_folder(std::int64_t user_id, std::string_view folder) const {
+void file_service::check_home_folder(std::int64_t user_id, std::string_view folder) const {
   auto names = split_path(folder);
-  fs::path home = home_of(user_id);
   try {
-    unique_fd base = open_base(home);
+    unique_fd base = open_base(home_of(user_id));
     open_dir(base.get(), names, "\"" + std::string(folder) + "\"");
   } catch (const error& e) {
     throw error(errc::bad_request, "The folder \"" + std::string(folder) + "\" cannot be used: " + e.what());
   }
-  for (const auto& name : names) home /= name;
-  return home;
 }
 
 void file_service::require_writable(const space& s) const {

@@ -81,9 +81,9 @@ class file_service {
 
   // The folder `folder` (a path inside the user's home, "Worksheets/Week 3") checked name by name with
   // O_NOFOLLOW: it must exist, be a folder, and have no symbolic link at any level (also the home itself).
-  // Returns its path on the host, valid as long as nobody swaps a link in (callers check again before use).
-  // Throws bad_request saying what is wrong.
-  std::filesystem::path checked_home_folder(std::int64_t user_id, std::string_view folder) const;
+  // Throws bad_request saying what is wrong. (Valid as long as nobody swaps a link in: users of the folder
+  // open it again the same way.)
+  void check_home_folder(std::int64_t user_id, std::string_view folder) const;
 
   // Bytes used by a home (for the quota).
   std::uint64_t usage(const std::filesystem::path& home) const;

@@ -449,6 +449,29 @@ TEST_F(local_backend_test, AFolderTheAccountCannotPassIsNamedWithTheFix) {
   EXPECT_TRUE(processes_with("cmdline", data_dir_.string()).empty());
 }
 
+// An assignment folder is opened name by name below its base when the desktop starts: a link there (one
+// swapped in after the gateway checked the folder) fails the start instead of being followed.
+TEST_F(local_backend_test, AMountSourceWithALinkBelowItsBaseIsRefused) {
+  require_root();
+  const fs::path teacher = data_dir_ / "homes" / "teacher";
+  fs::create_directories(teacher / "Real" / "Week");
+  fs::create_directories(data_dir_ / "elsewhere" / "Week");
+  fs::create_directory_symlink(data_dir_ / "elsewhere", teacher / "Linked");
+  local_backend b(cfg_, data_dir_);
+  auto linked = spec("link-1");
+  linked.mounts.push_back({teacher, "Public/Week", true, {"Linked", "Week"}});
+  try {
+    b.start(linked, "");
+    FAIL() << "a link below the mount's base was followed";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("mounting a folder"), std::string::npos) << e.what();
+  }
+  auto real = spec("link-2", "pw-12345", "bob");
+  real.mounts.push_back({teacher, "Public/Week", true, {"Real", "Week"}});
+  EXPECT_NO_THROW(b.start(real, ""));
+  b.stop("link-2", std::chrono::seconds(5));
+}
+
 TEST_F(local_backend_test, RemoveDeletesTheRuntimeFolderButNotTheHome) {
   require_root();
   local_backend b(cfg_, data_dir_);

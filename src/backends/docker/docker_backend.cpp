@@ -189,7 +189,7 @@ std::string docker_backend::create(const desktop_spec& spec) {
         json::array({{{"Type", "bind"}, {"Source", home.string()}, {"Target", home_mount}, {"ReadOnly", false}}});
     for (const auto& m : spec.mounts) {
       mounts.push_back({{"Type", "bind"},
-                        {"Source", std::filesystem::absolute(m.source).string()},
+                        {"Source", std::filesystem::absolute(m.full_source()).string()},
                         {"Target", std::string(home_mount) + "/" + m.target},
                         {"ReadOnly", m.read_only}});
     }

@@ -528,7 +528,7 @@ void local_backend::start_session(const desktop_spec& spec, const local::account
     for (const auto& m : spec.mounts) {
       auto names = local_split(m.target);
       ensure_mount_point(req.mount_base, names, acct);
-      req.mounts.push_back({fs::absolute(m.source), std::move(names), !m.read_only});
+      req.mounts.push_back({fs::absolute(m.source), std::move(names), !m.read_only, m.source_names});
     }
   } else if (!spec.mounts.empty()) {
     log::info("local desktops show folder mounts only when deskgate runs as root", {{"desktop", rec.id}});

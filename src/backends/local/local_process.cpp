@@ -124,10 +124,23 @@ struct child_failure {
 // One folder_mount as the child reads it.
 struct child_mount {
   const char* source;
+  const char* const* source_names;  // below source
+  std::size_t source_count;
   const char* const* target;  // names below the mount base
   std::size_t target_count;
   bool writable;
 };
+
+// Opens the folder `names` below the open folder `dir` one name at a time without following links; -1
+// on failure. Takes over `dir`.
+int open_below(int dir, const char* const* names, std::size_t count, int flags) {
+  for (std::size_t k = 0; dir >= 0 && k < count; ++k) {
+    int next = ::openat(dir, names[k], flags);
+    ::close(dir);
+    dir = next;
+  }
+  return dir;
+}
 
 // Everything the child reads, owned by the parent's stack frame.
 struct child_plan {
@@ -166,13 +179,8 @@ void mount_folders(const child_plan& plan) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(plan, spawn_stage::mount_namespace);
   for (std::size_t i = 0; i < plan.mount_count; ++i) {
     const child_mount& m = plan.mounts[i];
-    int target = ::open(plan.mount_base, path_flags);
-    for (std::size_t k = 0; target >= 0 && k < m.target_count; ++k) {
-      int next = ::openat(target, m.target[k], path_flags);
-      ::close(target);
-      target = next;
-    }
-    int source = ::open(m.source, path_flags);
+    int target = open_below(::open(plan.mount_base, path_flags), m.target, m.target_count, path_flags);
+    int source = open_below(::open(m.source, path_flags), m.source_names, m.source_count, path_flags);
     if (target < 0 || source < 0) child_fail(plan, spawn_stage::mount_folder);
     int tree =
         static_cast<int>(::syscall(SYS_open_tree, source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
@@ -397,15 +405,18 @@ pid_t spawn(const spawn_request& request) {
   std::string mount_base = request.mount_base.string();
   std::vector<std::string> mount_sources;
   std::vector<std::vector<const char*>> mount_targets;
+  std::vector<std::vector<const char*>> mount_source_names;
   std::vector<child_mount> mounts;
   for (const auto& m : request.mounts) {
     mount_sources.push_back(m.source.string());
     auto& names = mount_targets.emplace_back();
     for (const auto& n : m.target) names.push_back(n.c_str());
+    auto& below = mount_source_names.emplace_back();
+    for (const auto& n : m.source_names) below.push_back(n.c_str());
   }
   for (std::size_t i = 0; i < request.mounts.size(); ++i) {
-    mounts.push_back(
-        {mount_sources[i].c_str(), mount_targets[i].data(), mount_targets[i].size(), request.mounts[i].writable});
+    mounts.push_back({mount_sources[i].c_str(), mount_source_names[i].data(), mount_source_names[i].size(),
+                      mount_targets[i].data(), mount_targets[i].size(), request.mounts[i].writable});
   }
   plan.mount_base = mount_base.c_str();
   plan.mounts = mounts.data();

@@ -34,6 +34,7 @@ struct folder_mount {
   std::filesystem::path source;     // a real folder, by a path deskgate controls
   std::vector<std::string> target;  // names below spawn_request::mount_base, each an existing folder
   bool writable = false;
+  std::vector<std::string> source_names;  // below source, each opened without following links
 };
 
 struct spawn_request {
