@@ -1,9 +1,9 @@
-// Issue 5, test 5: with a German browser, every visible string of the dashboard and of each admin section
-// is German: no text on the page is a string of the English resource file (unless German says the same),
+// Issue 5, test 5: with a German browser, every visible string of the dashboard, of each admin section and
+// of the teaching pages (issue 7) is German: no text on the page is a string of the English resource file (unless German says the same),
 // and the German strings are there. Brand, user and desktop type names are data, not UI strings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminUser, withGateway, englishStrings, germanStrings, newPage, signIn } from './harness.mjs';
+import { adminUser, withGateway, englishStrings, germanStrings, makeLocalGroup, newPage, signIn } from './harness.mjs';
 
 function flatten(obj, prefix = '', out = new Map()) {
   for (const [k, v] of Object.entries(obj)) {
@@ -50,7 +50,7 @@ async function assertGerman(page, where) {
   return texts;
 }
 
-test('the German UI has no English left on the dashboard and the admin page', () =>
+test('the German UI has no English left on the dashboard, the admin page and the teaching pages', () =>
   withGateway([adminUser], async ({ browser, gateway }) => {
     // A running desktop, so the admin tables have rows and states to show.
     await gateway.startDesktop(await gateway.login(adminUser.name, adminUser.password));
@@ -78,4 +78,22 @@ test('the German UI has no English left on the dashboard and the admin page', ()
     await page.getByRole('button', { name: 'Alle Desktops beenden' }).click();
     await page.locator('dialog').waitFor();
     await assertGerman(page, 'stop-all confirmation');
+
+    // Teaching: the assignments page with its form, and a group's class view.
+    const admin = await gateway.login(adminUser.name, adminUser.password);
+    const groupId = await makeLocalGroup(gateway, admin, '7b', [adminUser]);
+    await page.goto(`${gateway.base}/teach`);
+    await page.getByRole('heading', { name: 'Unterricht', level: 1 }).waitFor();
+    await page.getByText(germanStrings.teach.noAssignments).waitFor();
+    await assertGerman(page, 'teach');
+    await page.getByRole('button', { name: 'Neue Zuweisung' }).click();
+    await page.getByRole('dialog').getByLabel('7b').check();
+    await page.getByRole('button', { name: 'Ordner wählen…' }).click();
+    await page.locator('.folder-picker .actions').waitFor();
+    await page.locator('.folder-picker .page-status').waitFor({ state: 'detached' });
+    await assertGerman(page, 'new assignment form');
+    await page.goto(`${gateway.base}/teach/class/${groupId}`);
+    await page.getByRole('heading', { name: 'Klassenansicht: 7b' }).waitFor();
+    await page.locator('.class-thumb').waitFor();
+    await assertGerman(page, 'class view');
   }));

@@ -110,7 +110,7 @@ export function upgradeStatus(port, target, who) {
 }
 
 export class Gateway {
-  // Users are created with the CLI before the first start: [{ name, role, password }]. `extraConfig` is
+  // Users are created with the CLI before the first start: [{ name, role, password, display_name? }]. `extraConfig` is
   // appended to the config file (TOML).
   static async create(users, extraConfig = '') {
     const g = new Gateway();
@@ -138,7 +138,9 @@ open_to_all = true
 ${extraConfig}`,
     );
     for (const u of users) {
-      const r = spawnSync(binary, ['--config', g.config, 'user', 'add', u.name, '--role', u.role, '--password-stdin'], {
+      const args = ['--config', g.config, 'user', 'add', u.name, '--role', u.role, '--password-stdin'];
+      if (u.display_name) args.push('--display-name', u.display_name);
+      const r = spawnSync(binary, args, {
         input: u.password + '\n',
         encoding: 'utf8',
         env: gatewayEnv,
@@ -159,7 +161,7 @@ ${extraConfig}`,
     this.process.stdout.on('data', (c) => (this.log += c));
     this.process.stderr.on('data', (c) => (this.log += c));
     await eventually('deskgate to answer /healthz', async () => {
-      if (this.process.exitCode !== null) throw new Error(`deskgate exited: ${this.log}`);
+      if (!this.running) throw new Error(`deskgate exited: ${this.log}`);
       try {
         return (await request(this.port, 'GET', '/healthz')).status === 200;
       } catch {
@@ -168,11 +170,19 @@ ${extraConfig}`,
     });
   }
 
+  // Neither exited nor killed by a signal (a crash leaves exitCode null and sets signalCode).
+  get running() {
+    return this.process?.exitCode === null && this.process.signalCode === null;
+  }
+
   // SIGTERM by PID, SIGKILL if it has not exited after 20 s.
   async stop() {
-    if (!this.process || this.process.exitCode !== null) return;
+    if (!this.running) {
+      if (this.process?.signalCode) console.error(`deskgate died from ${this.process.signalCode}; its log:\n${this.log}`);
+      return;
+    }
     process.kill(this.process.pid, 'SIGTERM');
-    const timer = setTimeout(() => this.process.exitCode === null && process.kill(this.process.pid, 'SIGKILL'), 20000);
+    const timer = setTimeout(() => this.running && process.kill(this.process.pid, 'SIGKILL'), 20000);
     await this.exited;
     clearTimeout(timer);
   }
@@ -207,7 +217,7 @@ ${extraConfig}`,
   async close() {
     const first = this.users.find((u) => u.role === 'admin');
     try {
-      if (this.process?.exitCode === null && first) {
+      if (this.running && first) {
         const admin = await this.login(first.name, first.password);
         await this.call('POST', '/api/admin/desktops/stop-all', admin);
         await eventually('every desktop to stop', async () => {
@@ -260,6 +270,17 @@ export async function withGateway(users, fn, extraConfig = '') {
 export const adminUser = { name: 'admin', role: 'admin', password: 'admin password 1' };
 export const studentUser = { name: 'bob', role: 'student', password: 'bob password 1' };
 
+// A local group (the admin group API) holding `members` ([{ name }]); returns its id.
+export async function makeLocalGroup(gateway, admin, name, members) {
+  const users = (await gateway.call('GET', '/api/admin/users', admin)).body.users;
+  const ids = members.map((m) => users.find((u) => u.username === m.name).id);
+  const created = await gateway.call('POST', '/api/admin/groups', admin, { name });
+  if (created.status !== 201) throw new Error(`group ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+  const set = await gateway.call('PUT', `/api/admin/groups/${created.body.id}/members`, admin, { user_ids: ids });
+  if (set.status !== 200) throw new Error(`members of ${name}: ${set.status} ${JSON.stringify(set.body)}`);
+  return created.body.id;
+}
+
 export async function newPage(browser, { locale = 'en-US' } = {}) {
   const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
   await context.route('**/*', (route) => {
@@ -283,10 +304,10 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
 }
 
-// The number of distinct colours on the noVNC canvas (up to `limit`).
-export function canvasColours(page, limit = 16) {
-  return page.evaluate((limit) => {
-    const canvas = document.querySelector('.viewer-screen canvas');
+// The number of distinct colours on the noVNC canvas inside `within` (up to `limit`).
+export function canvasColours(page, within = '.viewer-screen', limit = 16) {
+  return page.evaluate(([within, limit]) => {
+    const canvas = document.querySelector(`${within} canvas`);
     if (!canvas || !canvas.width || !canvas.height) return 0;
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     const seen = new Set();
@@ -294,7 +315,7 @@ export function canvasColours(page, limit = 16) {
       seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
     }
     return seen.size;
-  }, limit);
+  }, [within, limit]);
 }
 
 // Where the xterm is: the centre of the white pixels on the noVNC canvas (xterm's background; the root

@@ -1,5 +1,5 @@
-// Routes of the UI (DESIGN.md §7): /, /login, /desktops/:id, /admin, /files, /teach. Everything but the
-// sign-in page needs a session; /admin needs the admin role.
+// Routes of the UI (DESIGN.md §7): /, /login, /desktops/:id, /admin, /files, /teach, /teach/class/:groupId.
+// Everything but the sign-in page needs a session; /admin needs the admin role, /teach a teacher or admin.
 import { lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
@@ -14,12 +14,14 @@ import { DashboardPage } from './pages/DashboardPage';
 const DesktopPage = lazy(() => import('./pages/DesktopPage').then((m) => ({ default: m.DesktopPage })));
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const FilesPage = lazy(() => import('./files/FilesPage').then((m) => ({ default: m.FilesPage })));
+const TeachPage = lazy(() => import('./teach/TeachPage').then((m) => ({ default: m.TeachPage })));
+const ClassPage = lazy(() => import('./teach/ClassPage').then((m) => ({ default: m.ClassPage })));
 
 function Loading() {
   const { t } = useTranslation();
   return <p className="page-status">{t('common.loading')}</p>;
 }
-import { NotFoundPage, PlaceholderPage } from './pages/SimplePages';
+import { NotForRolePage, NotFoundPage } from './pages/SimplePages';
 
 function RequireUser({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
   const { user, loading, ended } = useSession();
@@ -31,6 +33,13 @@ function RequireUser({ children, admin = false }: { children: ReactNode; admin?:
     return <Navigate to={`/login?next=${encodeURIComponent(next)}${why}`} replace />;
   }
   if (admin && user.role !== 'admin') return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+// Teaching pages: teachers and admins; students are told the page is not for their role.
+function RequireTeacher({ children }: { children: ReactNode }) {
+  const { user } = useSession();
+  if (user?.role === 'student') return <NotForRolePage />;
   return <>{children}</>;
 }
 
@@ -68,7 +77,22 @@ export function App() {
                     }
                   />
                   <Route path="/files" element={<FilesPage />} />
-                  <Route path="/teach" element={<PlaceholderPage area="teach" />} />
+                  <Route
+                    path="/teach"
+                    element={
+                      <RequireTeacher>
+                        <TeachPage />
+                      </RequireTeacher>
+                    }
+                  />
+                  <Route
+                    path="/teach/class/:groupId"
+                    element={
+                      <RequireTeacher>
+                        <ClassPage />
+                      </RequireTeacher>
+                    }
+                  />
                   <Route path="*" element={<NotFoundPage />} />
                 </Route>
               </Routes>

@@ -97,9 +97,64 @@ export interface AuditEntry {
   detail: unknown;
 }
 
+// Teaching (issue 7): groups, their members, assignments and the class view.
+export interface Group {
+  id: number;
+  external_id: string;
+  name: string;
+  member_count: number;
+}
+
+export interface GroupMember {
+  id: number;
+  display_name: string;
+  role: Role;
+}
+
+export interface Assignment {
+  id: number;
+  title: string;
+  desktop_type: { id: number; slug: string; name: string };
+  groups: { id: number; name: string }[];
+  users: { id: number; display_name: string }[];
+  folder: string;
+  created_by: { id: number; display_name: string };
+  created_at: number;
+  updated_at: number;
+  running_desktops: number;
+}
+
+export interface ClassDesktop {
+  id: string;
+  user: { id: number; display_name: string };
+  type: { slug: string; name: string };
+  state: DesktopState;
+  started_at: number | null;
+}
+
+export interface FileEntry {
+  name: string;
+  type: 'dir' | 'file' | 'link' | 'other';
+  size: number;
+  modified: number;
+}
+
+export interface FileListing {
+  space: string;
+  path: string;
+  writable: boolean;
+  entries: FileEntry[];
+}
+
+export interface Observer {
+  id: number;
+  display_name: string;
+}
+
 // A message of WS /api/events.
 export type ServerEvent =
   | { type: 'hello' }
+  | { type: 'observation'; desktop: string; observers: Observer[] }
   | {
       type: 'desktop';
       desktop: { id: string; type: string; state: DesktopState; error?: string; owner_id?: number };

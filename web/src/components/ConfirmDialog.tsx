@@ -1,6 +1,6 @@
-// A confirmation before destructive actions, as a modal <dialog> (focus kept inside, Escape cancels).
-import { useEffect, useRef } from 'react';
+// A confirmation before destructive actions, as a modal dialog (focus kept inside, Escape cancels).
 import { useTranslation } from 'react-i18next';
+import { Modal } from './Modal';
 
 interface Props {
   message: string;
@@ -11,12 +11,8 @@ interface Props {
 
 export function ConfirmDialog({ message, confirmLabel, onConfirm, onCancel }: Props) {
   const { t } = useTranslation();
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   return (
-    <dialog ref={dialog} className="dialog" onCancel={onCancel} aria-labelledby="confirm-message">
+    <Modal labelledBy="confirm-message" onClose={onCancel}>
       <p id="confirm-message">{message}</p>
       <div className="actions">
         <button type="button" className="button" onClick={onCancel}>
@@ -26,6 +22,6 @@ export function ConfirmDialog({ message, confirmLabel, onConfirm, onCancel }: Pr
           {confirmLabel}
         </button>
       </div>
-    </dialog>
+    </Modal>
   );
 }

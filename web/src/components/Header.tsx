@@ -90,6 +90,7 @@ export function Header() {
           {t('header.dashboard')}
         </NavLink>
         <NavLink to="/files">{t('header.files')}</NavLink>
+        {(user?.role === 'teacher' || user?.role === 'admin') && <NavLink to="/teach">{t('header.teach')}</NavLink>}
         {user?.role === 'admin' && <NavLink to="/admin">{t('header.admin')}</NavLink>}
       </nav>
       <div className="header-tools">

@@ -5,6 +5,7 @@ declare module '@novnc/novnc' {
     scaleViewport: boolean;
     resizeSession: boolean;
     clipViewport: boolean;
+    viewOnly: boolean;
     focusOnClick: boolean;
     background: string;
     disconnect(): void;

@@ -1,7 +1,7 @@
 // The desktop view /desktops/:id: noVNC in the whole window, connected to /desktop/{id}/websockify, with a
 // toolbar (status, scaling, remote resize, clipboard, special keys, full screen). Reconnects by itself
 // with bounded backoff; says clearly when the desktop was stopped, the session ended or the desktop is
-// not the user's.
+// not the user's. While a teacher watches (view-only), an indicator names them.
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
@@ -10,6 +10,7 @@ import { useServerEvents, wsUrl } from '../events';
 import { backoffSeconds, judgeClose, maxAttempts, type Verdict } from '../desktop/connection';
 import { specialKeys } from '../desktop/keys';
 import { useSession } from '../session';
+import type { Observer } from '../api/types';
 
 type Status =
   | { kind: 'connecting' }
@@ -27,7 +28,7 @@ function isFinal(s: Status) {
 
 export function DesktopPage() {
   const { id = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const navigate = useNavigate();
   const { expired } = useSession();
   const screen = useRef<HTMLDivElement>(null);
@@ -41,6 +42,7 @@ export function DesktopPage() {
   const [panel, setPanel] = useState<'none' | 'clipboard' | 'keys'>('none');
   const [clipboard, setClipboard] = useState('');
   const [fullscreen, setFullscreen] = useState(false);
+  const [observers, setObservers] = useState<Observer[]>([]);
   const clipboardId = useId();
   // Read by connect() for each new connection; changes apply live through the effects below.
   const scaleRef = useRef(scale);
@@ -122,7 +124,10 @@ export function DesktopPage() {
   }, []);
 
   // Live state: a stop elsewhere is shown at once; a desktop that became ready is connected at once.
+  // Observation: after each (re)connect the server sends the current observers, so hello clears them first.
   useServerEvents((e) => {
+    if (e.type === 'hello') setObservers([]);
+    if (e.type === 'observation' && e.desktop === id) setObservers(e.observers);
     if (e.type !== 'desktop' || e.desktop.id !== id) return;
     if (e.removed || e.desktop.state === 'stopping' || e.desktop.state === 'stopped' || e.desktop.state === 'error') {
       disconnect();
@@ -169,6 +174,12 @@ export function DesktopPage() {
         </Link>
         <span className={`viewer-status status-${status.kind}`} role="status" aria-live="polite">
           {statusText}
+        </span>
+        <span className="viewer-observed" role="status" aria-live="polite">
+          {observers.length > 0 &&
+            t('viewer.observedBy', {
+              names: new Intl.ListFormat(i18n.language, { type: 'conjunction' }).format(observers.map((o) => o.display_name)),
+            })}
         </span>
         <span className="spacer" />
         <label className="toggle">

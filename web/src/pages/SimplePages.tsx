@@ -1,19 +1,6 @@
-// Pages with little in them: areas not built yet, and unknown addresses.
+// Pages with little in them: pages for other roles and unknown addresses.
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import { useBranding } from '../branding';
-
-export function PlaceholderPage({ area }: { area: 'teach' }) {
-  const { t } = useTranslation();
-  const { branding } = useBranding();
-  return (
-    <>
-      <h1>{t(`placeholder.${area}`)}</h1>
-      <p>{t('placeholder.notYet', { app: branding.app_name })}</p>
-      <Link to="/">{t('common.backToDashboard')}</Link>
-    </>
-  );
-}
 
 export function NotFoundPage() {
   const { t } = useTranslation();
@@ -21,6 +8,17 @@ export function NotFoundPage() {
     <>
       <h1>{t('notFound.title')}</h1>
       <p>{t('notFound.text')}</p>
+      <Link to="/">{t('common.backToDashboard')}</Link>
+    </>
+  );
+}
+
+export function NotForRolePage() {
+  const { t } = useTranslation();
+  return (
+    <>
+      <h1>{t('notForRole.title')}</h1>
+      <p>{t('notForRole.text')}</p>
       <Link to="/">{t('common.backToDashboard')}</Link>
     </>
   );
