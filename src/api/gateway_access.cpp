@@ -80,7 +80,8 @@ bool wants_websocket(const http::request& req) {
 }
 
 usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id) {
-  auto d = s.db.find_desktop_by_public_id(public_id);
+  auto found = s.db.find_desktop_with_type(public_id);  // the desktop and its type in one query
+  desktop* d = found ? &found->desk : nullptr;
   bool owner_or_admin = d && (d->user_id == ctx.user->user_id || ctx.user->user_role == role::admin);
   // Observers (teachers watching their class, view-only) are admitted here by the teaching issue.
   if (!owner_or_admin) throw error(errc::not_found, "There is no such desktop.");
@@ -88,11 +89,8 @@ usable_desktop running_desktop_for(services& s, const http::context& ctx, std::s
     throw error(errc::conflict,
                 "The desktop is " + std::string(to_string(d->state)) + ", not running; start it first.");
   }
-  auto type = s.db.find_desktop_type(d->desktop_type_id);
-  if (!type || d->endpoint.empty()) {
-    throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
-  }
-  return {std::move(*d), std::move(*type)};
+  if (d->endpoint.empty()) throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
+  return {std::move(found->desk), std::move(found->type)};
 }
 
 }  // namespace deskgate::api
