@@ -5,6 +5,8 @@
 #
 #   bench/run.sh            # the full run (about 5 minutes after the build)
 #   BENCH_SECONDS=2 bench/run.sh   # shorter measurement windows
+#   BENCH_ONLY="throughput upgrades" bench/run.sh   # only these parts (of: throughput latency upgrades hold soak),
+#                                                   # printed as they run; no report file
 #
 # Needs: websockify, nginx (nginx-light), haproxy, curl. Only 127.0.0.1 is used. Everything started here is
 # stopped on exit, by PID.
@@ -21,6 +23,8 @@ HOLD_BIG=${BENCH_HOLD_BIG:-10000}
 HOLD_FIT=${BENCH_HOLD_FIT:-9900}
 UNAUTH=${BENCH_UNAUTH:-10000}
 BASE=${BENCH_PORT_BASE:-18100}
+ONLY=${BENCH_ONLY:-}
+want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }  # want PART: whether this run measures PART
 
 # Up to the hard limit (20000 on these machines) for everything started from here.
 ulimit -n "$(ulimit -Hn)"
@@ -59,6 +63,11 @@ wait_port() {  # wait_port PORT: until something listens there (10 s)
   echo "bench: nothing listens on port $1" >&2
   return 1
 }
+# cpu_of PID...: CPU time used so far in clock ticks, user + system, including reaped children (websockify
+# forks one process per connection).
+cpu_of() {
+  local s=0 p; for p in "$@"; do s=$((s + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$s"; }
+TICK=$(getconf CLK_TCK)
 rss_of() {  # rss_of PID...: summed VmRSS in KiB
   local s=0 p; for p in "$@"; do s=$((s + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status"))); done; echo "$s"; }
 fds_of() { ls "/proc/$1/fd" | wc -l; }
@@ -78,8 +87,10 @@ SINKS_PID=$!
 # ---- websockify (WS→TCP peer) ----
 websockify 127.0.0.1:$P_WSF_FLOOD 127.0.0.1:$P_TCP_FLOOD >"$TMP/websockify-flood.log" 2>&1 &
 PIDS+=($!)
+WSF_FLOOD_PID=$!
 websockify 127.0.0.1:$P_WSF_ECHO 127.0.0.1:$P_TCP_ECHO >"$TMP/websockify-echo.log" 2>&1 &
 PIDS+=($!)
+WSF_ECHO_PID=$!
 
 # ---- nginx (WS→WS peer), private instance ----
 mkdir -p "$TMP/nginx"
@@ -225,25 +236,44 @@ DG_AUTH=(--cookie "$COOKIE" --origin "$DG_URL")
 # Soak, before: the gateway's fds and RSS at rest.
 SOAK_FDS0=$(fds_of $DG_PID) SOAK_RSS0=$(rss_of $DG_PID)
 
+# The processes that do a path's work besides the client: the proxy (nginx: master and workers), or for
+# direct the sinks. Their CPU time per unit of work does not depend on what else shares the cores.
+NGINX_ALL="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')"
+declare -A WORKERS=([direct]=$SINKS_PID [dg_raw]=$DG_PID [dg_ws]=$DG_PID [websockify]="$WSF_FLOOD_PID $WSF_ECHO_PID"
+  [nginx]=$NGINX_ALL [haproxy]=$HAPROXY_PID)
+cpu_ms_since() {  # cpu_ms_since TICKS NAME: CPU ms the NAME path's processes used since TICKS
+  sleep 0.3  # websockify's per-connection processes are counted once reaped
+  # shellcheck disable=SC2086
+  echo $((($(cpu_of ${WORKERS[$2]}) - $1) * 1000 / TICK))
+}
+
 # ---- throughput ----
 declare -A R
 tp() {  # tp NAME CONNS ARGS...
-  local name=$1 n=$2 line
+  local name=$1 n=$2 line c0 ms
   shift 2
+  # shellcheck disable=SC2086
+  c0=$(cpu_of ${WORKERS[$name]})
   line=$(client throughput --connections "$n" --seconds "$SECONDS_T" --warmup 0.5 "$@")
+  ms=$(cpu_ms_since "$c0" "$name")
   R[tp_${name}_$n]=$(kv "$line" mbps)
   R[tperr_${name}_$n]=$(kv "$line" errors)
-  echo "  throughput $name x$n: ${R[tp_${name}_$n]} MB/s (errors ${R[tperr_${name}_$n]})" >&2
+  # CPU over warm-up and window, bytes over the window: scaled by the window's share of the run.
+  R[tpcpu_${name}_$n]=$(awk -v ms="$ms" -v b="$(kv "$line" bytes)" -v w="$SECONDS_T" \
+    'BEGIN {if (b > 0) printf "%.0f", ms * (w / (w + 0.5)) * 1e9 / b; else print "n/a"}')
+  echo "  throughput $name x$n: ${R[tp_${name}_$n]} MB/s (errors ${R[tperr_${name}_$n]}), ${R[tpcpu_${name}_$n]} CPU ms/GB" >&2
 }
-echo "bench: throughput" >&2
-for n in 1 4; do
-  tp direct "$n" --port $P_WS_FLOOD
-  tp dg_raw "$n" --port $P_DG --path "$(dg_path raw-flood)" "${DG_AUTH[@]}"
-  tp websockify "$n" --port $P_WSF_FLOOD
-  tp dg_ws "$n" --port $P_DG --path "$(dg_path ws-flood)" "${DG_AUTH[@]}"
-  tp nginx "$n" --port $P_NGX_FLOOD
-  tp haproxy "$n" --port $P_HAP_FLOOD
-done
+if want throughput; then
+  echo "bench: throughput" >&2
+  for n in 1 4; do
+    tp direct "$n" --port $P_WS_FLOOD
+    tp dg_raw "$n" --port $P_DG --path "$(dg_path raw-flood)" "${DG_AUTH[@]}"
+    tp websockify "$n" --port $P_WSF_FLOOD
+    tp dg_ws "$n" --port $P_DG --path "$(dg_path ws-flood)" "${DG_AUTH[@]}"
+    tp nginx "$n" --port $P_NGX_FLOOD
+    tp haproxy "$n" --port $P_HAP_FLOOD
+  done
+fi
 
 # ---- latency ----
 lat() {  # lat NAME ARGS...
@@ -253,30 +283,38 @@ lat() {  # lat NAME ARGS...
   R[p50_$name]=$(kv "$line" p50_us) R[p99_$name]=$(kv "$line" p99_us) R[p999_$name]=$(kv "$line" p999_us)
   echo "  latency $name: p50 ${R[p50_$name]} p99 ${R[p99_$name]} p999 ${R[p999_$name]} µs" >&2
 }
-echo "bench: latency" >&2
-lat direct --port $P_WS_ECHO
-lat dg_raw --port $P_DG --path "$(dg_path raw-echo)" --preamble 12 "${DG_AUTH[@]}"
-lat websockify --port $P_WSF_ECHO --preamble 12
-lat dg_ws --port $P_DG --path "$(dg_path ws-echo)" "${DG_AUTH[@]}"
-lat nginx --port $P_NGX_ECHO
-lat haproxy --port $P_HAP_ECHO
+if want latency; then
+  echo "bench: latency" >&2
+  lat direct --port $P_WS_ECHO
+  lat dg_raw --port $P_DG --path "$(dg_path raw-echo)" --preamble 12 "${DG_AUTH[@]}"
+  lat websockify --port $P_WSF_ECHO --preamble 12
+  lat dg_ws --port $P_DG --path "$(dg_path ws-echo)" "${DG_AUTH[@]}"
+  lat nginx --port $P_NGX_ECHO
+  lat haproxy --port $P_HAP_ECHO
+fi
 
 # ---- upgrades ----
 upg() {  # upg NAME ARGS...
-  local name=$1 line
+  local name=$1 line c0 ms
   shift
+  # shellcheck disable=SC2086
+  c0=$(cpu_of ${WORKERS[$name]})
   line=$(client upgrades --workers 16 --seconds "$SECONDS_T" "$@")
+  ms=$(cpu_ms_since "$c0" "$name")
   R[upg_$name]=$(kv "$line" per_second) R[upgerr_$name]=$(kv "$line" errors)
-  echo "  upgrades $name: ${R[upg_$name]}/s (errors ${R[upgerr_$name]})" >&2
+  R[upgcpu_$name]=$(awk -v ms="$ms" -v n="$(kv "$line" ok)" 'BEGIN {if (n > 0) printf "%.0f", ms * 1000 / n; else print "n/a"}')
+  echo "  upgrades $name: ${R[upg_$name]}/s (errors ${R[upgerr_$name]}), ${R[upgcpu_$name]} CPU µs each" >&2
 }
-echo "bench: upgrades" >&2
-upg direct --port $P_WS_ECHO
-upg dg_raw --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
-upg websockify --port $P_WSF_ECHO --seconds 2
-upg dg_ws --port $P_DG --path "$(dg_path ws-echo)" "${DG_AUTH[@]}"
-upg nginx --port $P_NGX_ECHO
-upg haproxy --port $P_HAP_ECHO
-sleep 2  # let closed relays finish on both sides
+if want upgrades; then
+  echo "bench: upgrades" >&2
+  upg direct --port $P_WS_ECHO
+  upg dg_raw --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
+  upg websockify --port $P_WSF_ECHO --seconds 2
+  upg dg_ws --port $P_DG --path "$(dg_path ws-echo)" "${DG_AUTH[@]}"
+  upg nginx --port $P_NGX_ECHO
+  upg haproxy --port $P_HAP_ECHO
+  sleep 2  # let closed relays finish on both sides
+fi
 
 # ---- memory per held idle connection ----
 hold() {  # hold NAME N "PIDS" ARGS...: RSS of PIDS at rest and with N idle connections open
@@ -299,27 +337,33 @@ hold() {  # hold NAME N "PIDS" ARGS...: RSS of PIDS at rest and with N idle conn
   R[kib_${name}_$n]=$(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / n}')
   echo "  hold $name x$n: held ${R[held_${name}_$n]} errors ${R[holderr_${name}_$n]} dropped ${R[holddrop_${name}_$n]}; RSS $rss0 → $rss1 KiB (${R[kib_${name}_$n]} KiB/conn), fds $fds1" >&2
 }
-echo "bench: held idle connections" >&2
-NGINX_ALL="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')"
-hold dg_raw "$HOLD_SMALL" "$DG_PID" --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
-hold dg_ws "$HOLD_SMALL" "$DG_PID" --port $P_DG --path "$(dg_path ws-echo)" "${DG_AUTH[@]}"
-hold nginx "$HOLD_SMALL" "$NGINX_ALL" --port $P_NGX_ECHO
-hold haproxy "$HOLD_SMALL" "$HAPROXY_PID" --port $P_HAP_ECHO
-hold dg_raw "$HOLD_BIG" "$DG_PID" --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
-sleep 3
-hold dg_raw "$HOLD_FIT" "$DG_PID" --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
-sleep 3
+if want hold; then
+  echo "bench: held idle connections" >&2
+  hold dg_raw "$HOLD_SMALL" "$DG_PID" --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
+  hold dg_ws "$HOLD_SMALL" "$DG_PID" --port $P_DG --path "$(dg_path ws-echo)" "${DG_AUTH[@]}"
+  hold nginx "$HOLD_SMALL" "$NGINX_ALL" --port $P_NGX_ECHO
+  hold haproxy "$HOLD_SMALL" "$HAPROXY_PID" --port $P_HAP_ECHO
+  hold dg_raw "$HOLD_BIG" "$DG_PID" --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
+  sleep 3
+  hold dg_raw "$HOLD_FIT" "$DG_PID" --port $P_DG --path "$(dg_path raw-echo)" "${DG_AUTH[@]}"
+  sleep 3
+fi
 
 # ---- soak ----
-echo "bench: soak" >&2
-SOAK_FDS1=$(fds_of $DG_PID) SOAK_RSS1=$(rss_of $DG_PID)
-line=$(client unauthenticated --connections "$UNAUTH" --workers 16 --port $P_DG --path "$(dg_path raw-echo)" --origin "$DG_URL")
-R[unauth_attempts]=$(kv "$line" attempts) R[unauth_401]=$(kv "$line" status_401) R[unauth_upgraded]=$(kv "$line" upgraded)
-R[unauth_errors]=$(kv "$line" errors)
-R[unauth_line]=$line
-sleep 2
-SOAK_FDS2=$(fds_of $DG_PID) SOAK_RSS2=$(rss_of $DG_PID)
-echo "  $line" >&2
+if want soak; then
+  echo "bench: soak" >&2
+  SOAK_FDS1=$(fds_of $DG_PID) SOAK_RSS1=$(rss_of $DG_PID)
+  line=$(client unauthenticated --connections "$UNAUTH" --workers 16 --port $P_DG --path "$(dg_path raw-echo)" --origin "$DG_URL")
+  R[unauth_attempts]=$(kv "$line" attempts) R[unauth_401]=$(kv "$line" status_401) R[unauth_upgraded]=$(kv "$line" upgraded)
+  R[unauth_errors]=$(kv "$line" errors)
+  R[unauth_line]=$line
+  sleep 2
+  SOAK_FDS2=$(fds_of $DG_PID) SOAK_RSS2=$(rss_of $DG_PID)
+  echo "  $line" >&2
+fi
+
+# A partial run has no complete table: its lines above are the result.
+[[ -n $ONLY ]] && { echo "bench: partial run ($ONLY); no report written" >&2; exit 0; }
 
 # ---- report ----
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a"}'; }
@@ -341,11 +385,14 @@ mkdir -p "$ROOT/bench/results"
   echo
   echo "## Throughput server→client (MB/s, 10^6 bytes)"
   echo
-  echo "| path | 1 conn | 4 conns |"
-  echo "|---|---:|---:|"
+  echo "| path | 1 conn | 4 conns | CPU ms/GB, 1 conn | CPU ms/GB, 4 conns |"
+  echo "|---|---:|---:|---:|---:|"
   for name in direct dg_raw websockify dg_ws nginx haproxy; do
-    echo "| $name | ${R[tp_${name}_1]} | ${R[tp_${name}_4]} |"
+    echo "| $name | ${R[tp_${name}_1]} | ${R[tp_${name}_4]} | ${R[tpcpu_${name}_1]} | ${R[tpcpu_${name}_4]} |"
   done
+  echo
+  echo "CPU ms/GB: CPU time of the proxy's processes (for direct: the sinks') per 10^9 bytes delivered; unlike MB/s"
+  echo "it does not depend on what else ran on the cores."
   echo
   echo "## Round trip of 16-byte messages (µs, $LAT_COUNT round trips after 2,000 warm-up)"
   echo
@@ -357,10 +404,10 @@ mkdir -p "$ROOT/bench/results"
   echo
   echo "## Upgrades per second (16 concurrent workers: connect, upgrade, close)"
   echo
-  echo "| path | upgrades/s | errors |"
-  echo "|---|---:|---:|"
+  echo "| path | upgrades/s | errors | CPU µs per upgrade |"
+  echo "|---|---:|---:|---:|"
   for name in direct dg_raw websockify dg_ws nginx haproxy; do
-    echo "| $name | ${R[upg_$name]} | ${R[upgerr_$name]} |"
+    echo "| $name | ${R[upg_$name]} | ${R[upgerr_$name]} | ${R[upgcpu_$name]} |"
   done
   echo
   echo "deskgate's upgrades include the session lookup (cookie), the desktop authorization and the upstream connect."

@@ -80,7 +80,8 @@ bool wants_websocket(const http::request& req) {
 }
 
 usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id, bool view_only) {
-  auto d = s.db.find_desktop_by_public_id(public_id);
+  auto found = s.db.find_desktop_with_type(public_id);  // the desktop and its type in one query
+  desktop* d = found ? &found->desk : nullptr;
   bool owner = d && d->user_id == ctx.user->user_id;
   bool admin = ctx.user->user_role == role::admin;
   // Teachers watch the desktops of their groups' members, only ever view-only (without it they are
@@ -92,17 +93,14 @@ usable_desktop running_desktop_for(services& s, const http::context& ctx, std::s
     throw error(errc::conflict,
                 "The desktop is " + std::string(to_string(d->state)) + ", not running; start it first.");
   }
-  auto type = s.db.find_desktop_type(d->desktop_type_id);
-  if (!type || d->endpoint.empty()) {
-    throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
-  }
+  if (d->endpoint.empty()) throw error(errc::unavailable, "The desktop has no address yet; try again in a moment.");
   bool observer = !owner && view_only;
   // Input is filtered only in the RFB stream; a desktop speaking its own WebSocket protocol cannot be
   // watched without handing over its keyboard.
-  if (observer && type->protocol == "websocket") {
+  if (observer && found->type.protocol == "websocket") {
     throw error(errc::conflict, "This desktop type cannot be watched view-only.");
   }
-  return {std::move(*d), std::move(*type), observer};
+  return {std::move(found->desk), std::move(found->type), observer};
 }
 
 }  // namespace deskgate::api

@@ -33,33 +33,27 @@ issued_session session_service::create(const user& u, const http::request& req) 
   return out;
 }
 
-std::optional<session> session_service::live_session(const std::string& token) {
-  if (!crypto::looks_like_token(token)) return std::nullopt;
-  auto s = db_.find_session(crypto::sha256_hex(token));
-  if (!s) return std::nullopt;
-  auto now = clock_.now();
-  if (s->expires_at <= now || s->last_seen_at + settings_.idle_timeout_seconds <= now) {
-    db_.delete_session(s->id);
-    return std::nullopt;
-  }
-  return s;
-}
-
 std::optional<http::principal> session_service::authenticate(const http::request& req) {
   auto token = http::find_cookie(req.headers.get("Cookie"), cookie_name);
-  if (!token) return std::nullopt;
-  auto s = live_session(*token);
-  if (!s) return std::nullopt;
-  auto u = db_.find_user(s->user_id);
-  if (!u || u->disabled) {
-    db_.delete_sessions_of_user(s->user_id);
+  if (!token || !crypto::looks_like_token(*token)) return std::nullopt;
+  // One query for both: this runs for every signed-in request and every WebSocket upgrade.
+  auto found = db_.find_session_with_user(crypto::sha256_hex(*token));
+  if (!found) return std::nullopt;
+  const session& s = found->sess;
+  const user& u = found->owner;
+  auto now = clock_.now();
+  if (s.expires_at <= now || s.last_seen_at + settings_.idle_timeout_seconds <= now) {
+    db_.delete_session(s.id);
     return std::nullopt;
   }
-  auto now = clock_.now();
-  if (now - s->last_seen_at >= settings_.touch_interval_seconds) {
-    db_.touch_session(s->id, now);
+  if (u.disabled) {
+    db_.delete_sessions_of_user(u.id);
+    return std::nullopt;
   }
-  return http::principal{u->id, u->username, u->display_name, u->user_role, s->id, s->csrf_token, s->expires_at};
+  if (now - s.last_seen_at >= settings_.touch_interval_seconds) {
+    db_.touch_session(s.id, now);
+  }
+  return http::principal{u.id, u.username, u.display_name, u.user_role, s.id, s.csrf_token, s.expires_at};
 }
 
 bool session_service::still_valid(std::int64_t session_id) {

@@ -49,8 +49,6 @@ class session_service final : public http::authenticator {
   const session_settings& settings() const { return settings_; }
 
  private:
-  std::optional<session> live_session(const std::string& token);
-
   store& db_;
   const clock& clock_;
   session_settings settings_;

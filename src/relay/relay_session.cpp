@@ -6,7 +6,7 @@
 //
 // Flow control: each direction is a loop "read one side → write the other → read again", so a side is
 // not read while the other side's write is pending, each stream has at most one user write in flight,
-// and the two fixed buffers (options.buffer_bytes each) are the only data buffers.
+// and the two buffers (growing with the traffic up to options.buffer_bytes each) are the only data buffers.
 #include "relay/relay_session.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -77,6 +77,19 @@ websocket::close_reason make_reason(std::uint16_t code, std::string_view why) {
   websocket::close_reason r(code);
   r.reason = std::string(why.substr(0, 120));  // a close frame's payload is at most 125 bytes
   return r;
+}
+
+// Resolves a TCP upstream and calls `done(ec, results)`. A numeric address (what deskgate's own backends
+// record) is converted right here: asio's async_resolve would run getaddrinfo on its background thread,
+// two thread switches per upgrade for nothing to look up.
+template <class Done>
+void resolve_upstream(net::ip::tcp::resolver& resolver, const endpoint& where, Done done) {
+  const std::string port = std::to_string(where.port);
+  error_code ec;
+  auto numeric = resolver.resolve(where.host, port,
+                                  net::ip::resolver_base::numeric_host | net::ip::resolver_base::numeric_service, ec);
+  if (!ec) return done(ec, std::move(numeric));
+  resolver.async_resolve(where.host, port, net::ip::resolver_base::numeric_service, std::move(done));
 }
 
 // --------------------------------------------------------------------------------------------------
@@ -422,13 +435,12 @@ class byte_relay final : public relay_core {
                         [s = self()](error_code ec) { s->on_connect(ec); });
       return;
     }
-    resolver_.async_resolve(target_.upstream.host, std::to_string(target_.upstream.port),
-                            net::ip::resolver_base::numeric_service,
-                            [s = self()](error_code ec, net::ip::tcp::resolver::results_type results) {
-                              if (ec) return s->on_connect(ec);
-                              s->addresses_.assign(results.begin(), results.end());
-                              s->try_address(0);
-                            });
+    resolve_upstream(resolver_, target_.upstream,
+                     [s = self()](error_code ec, net::ip::tcp::resolver::results_type results) {
+                       if (ec) return s->on_connect(ec);
+                       s->addresses_.assign(results.begin(), results.end());
+                       s->try_address(0);
+                     });
   }
 
   void try_address(std::size_t i) {
@@ -652,14 +664,13 @@ class ws_relay final : public relay_core {
       upstream_failed(502, "upstream_failed", "a WebSocket desktop on a unix socket is not supported");
       return;
     }
-    resolver_.async_resolve(target_.upstream.host, std::to_string(target_.upstream.port),
-                            net::ip::resolver_base::numeric_service,
-                            [s = self()](error_code ec, net::ip::tcp::resolver::results_type results) {
-                              if (s->closing_) return;
-                              if (ec) return s->unreachable(ec);
-                              beast::get_lowest_layer(s->up_).async_connect(
-                                  results, [s](error_code ec, const net::ip::tcp::endpoint&) { s->on_connect(ec); });
-                            });
+    resolve_upstream(resolver_, target_.upstream,
+                     [s = self()](error_code ec, net::ip::tcp::resolver::results_type results) {
+                       if (s->closing_) return;
+                       if (ec) return s->unreachable(ec);
+                       beast::get_lowest_layer(s->up_).async_connect(
+                           results, [s](error_code ec, const net::ip::tcp::endpoint&) { s->on_connect(ec); });
+                     });
   }
 
   void unreachable(const error_code& ec) {

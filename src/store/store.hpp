@@ -155,6 +155,18 @@ struct oidc_login_request {
   std::int64_t expires_at = 0;
 };
 
+// What one request needs at once, read in one query: a session with its user (every authenticated
+// request) and a desktop with its type (every WebSocket upgrade).
+struct session_with_user {
+  session sess;
+  user owner;
+};
+
+struct desktop_with_type {
+  desktop desk;
+  desktop_type type;
+};
+
 // A desktop type given by a teacher to groups and/or users, with an optional folder of the teacher's home
 // (a path relative to it) that the targeted users' desktops of the type show read-only.
 struct assignment {
@@ -199,6 +211,7 @@ class store {
   virtual session create_session(const session& s) = 0;  // id filled in on return
   virtual std::optional<session> find_session(std::string_view token_hash) = 0;
   virtual std::optional<session> find_session_by_id(std::int64_t id) = 0;
+  virtual std::optional<session_with_user> find_session_with_user(std::string_view token_hash) = 0;
   virtual void touch_session(std::int64_t id, std::int64_t last_seen_at) = 0;
   virtual void delete_session(std::int64_t id) = 0;
   virtual int delete_sessions_of_user(std::int64_t user_id) = 0;
@@ -253,6 +266,7 @@ class store {
   virtual desktop create_desktop(const desktop& d) = 0;
   virtual std::optional<desktop> find_desktop(std::int64_t id) = 0;
   virtual std::optional<desktop> find_desktop_by_public_id(std::string_view public_id) = 0;
+  virtual std::optional<desktop_with_type> find_desktop_with_type(std::string_view public_id) = 0;
   virtual std::optional<desktop> find_desktop_of(std::int64_t user_id, std::int64_t desktop_type_id) = 0;
   virtual std::vector<desktop> list_desktops() = 0;  // all, oldest first
   virtual std::vector<desktop> list_desktops_of(std::int64_t user_id) = 0;

@@ -480,6 +480,62 @@ TEST_F(sqlite_desktops_test, desktop_round_trips_and_is_found_three_ways) {
   EXPECT_FALSE(store_.find_desktop_of(ada, type + 1));
 }
 
+TEST_F(sqlite_desktops_test, a_desktop_is_found_with_its_type_in_one_read) {
+  const std::int64_t ada = add_user("ada");
+  desktop_type t = type_named("ws", "WebSocket desktop");
+  t.protocol = "websocket";
+  t.backend = "static";
+  t.port = 6901;
+  t.tls = true;
+  t.tls_verify = false;
+  t.upstream_path = "/websockify";
+  t.auth_scheme = "basic";
+  t.secret = "type-secret";
+  t.environment = {{"LANG", "de_DE.UTF-8"}};
+  t.resources.pids = 64;
+  t.open_to_all = true;
+  const desktop_type created_type = store_.create_desktop_type(t);
+  const std::int64_t other_type = add_type("other");
+  desktop d;
+  d.public_id = "pub-ws";
+  d.user_id = ada;
+  d.desktop_type_id = created_type.id;
+  d.state = desktop_state::running;
+  d.endpoint = "tcp:127.0.0.1:6901";
+  d.secret = "desktop-secret";
+  d.last_active_at = 333;
+  const desktop created = store_.create_desktop(d);
+  add_desktop(ada, other_type);
+
+  const auto found = store_.find_desktop_with_type("pub-ws");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->desk.id, created.id);
+  EXPECT_EQ(found->desk.user_id, ada);
+  EXPECT_EQ(found->desk.state, desktop_state::running);
+  EXPECT_EQ(found->desk.endpoint, "tcp:127.0.0.1:6901");
+  EXPECT_EQ(found->desk.secret, "desktop-secret");
+  EXPECT_EQ(found->desk.last_active_at, 333);
+  const desktop_type& type = found->type;
+  EXPECT_EQ(type.id, created_type.id);
+  EXPECT_EQ(type.slug, "ws");
+  EXPECT_EQ(type.protocol, "websocket");
+  EXPECT_EQ(type.port, 6901);
+  EXPECT_TRUE(type.tls);
+  EXPECT_FALSE(type.tls_verify);
+  EXPECT_EQ(type.upstream_path, "/websockify");
+  EXPECT_EQ(type.auth_scheme, "basic");
+  EXPECT_EQ(type.secret, "type-secret");
+  EXPECT_EQ(type.environment, t.environment);
+  EXPECT_EQ(type.resources, t.resources);
+  EXPECT_TRUE(type.open_to_all);
+  EXPECT_EQ(type.updated_at, created_type.updated_at);  // the last column: the offsets line up
+
+  EXPECT_EQ(store_.find_desktop_with_type("pub-" + std::to_string(ada) + "-" + std::to_string(other_type))->type.slug,
+            "other");
+  EXPECT_FALSE(store_.find_desktop_with_type("PUB-WS"));
+  EXPECT_FALSE(store_.find_desktop_with_type(""));
+}
+
 TEST_F(sqlite_desktops_test, lists_are_oldest_first_and_per_user) {
   const std::int64_t ada = add_user("ada");
   const std::int64_t bob = add_user("bob");

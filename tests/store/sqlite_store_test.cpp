@@ -377,6 +377,37 @@ TEST_F(sqlite_store_test, session_create_find_touch_delete) {
   EXPECT_FALSE(store_.find_session("hash-1"));
 }
 
+TEST_F(sqlite_store_test, a_session_is_found_with_its_user_in_one_read) {
+  clock_.advance(5);
+  new_user input = user_named("ada", role::teacher);
+  input.oidc_subject = "sub-ada";
+  const user ada = store_.create_user(input);
+  const user bob = store_.create_user(user_named("bob"));
+  clock_.advance(7);
+  store_.set_user_disabled(ada.id, true);  // updated_at moves: the user's last column differs from created_at
+  const std::int64_t now = clock_.now();
+  const session s = store_.create_session(session_for(ada.id, "hash-ada", now, now + 3600));
+  store_.create_session(session_for(bob.id, "hash-bob", now, now + 60));
+
+  const auto found = store_.find_session_with_user("hash-ada");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->sess.id, s.id);
+  EXPECT_EQ(found->sess.user_id, ada.id);
+  EXPECT_EQ(found->sess.csrf_token, "csrf");
+  EXPECT_EQ(found->sess.expires_at, now + 3600);
+  EXPECT_EQ(found->sess.user_agent, "test");
+  EXPECT_EQ(found->owner.id, ada.id);
+  EXPECT_EQ(found->owner.username, "ada");
+  EXPECT_EQ(found->owner.user_role, role::teacher);
+  EXPECT_EQ(found->owner.oidc_subject, "sub-ada");
+  EXPECT_TRUE(found->owner.disabled);
+  EXPECT_EQ(found->owner.created_at, ada.created_at);
+  EXPECT_EQ(found->owner.updated_at, now);
+
+  EXPECT_EQ(store_.find_session_with_user("hash-bob")->owner.username, "bob");
+  EXPECT_FALSE(store_.find_session_with_user("hash-none"));
+}
+
 TEST_F(sqlite_store_test, session_for_a_missing_user_is_refused) {
   const std::int64_t now = clock_.now();
   EXPECT_EQ(error_from([&] { store_.create_session(session_for(12345, "h", now, now + 1)); }).code(),

@@ -74,18 +74,22 @@ errc code_for(int rc) {
   }
 }
 
-connection open_connection(const std::string& path, bool in_memory, int busy_timeout_ms) {
+// More distinct texts than the store has queries: only statements built at run time (an UPDATE of the columns
+// that changed) vary, and those few combinations beyond the cap are simply prepared each time.
+constexpr std::size_t max_cached_statements = 256;
+
+std::unique_ptr<connection> open_connection(const std::string& path, bool in_memory, int busy_timeout_ms) {
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  connection db(raw);
+  auto db = std::make_unique<connection>(raw);
   try {
-    if (rc != SQLITE_OK) raise(db.get(), rc);
-    sqlite3_extended_result_codes(db.get(), 1);
-    sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+    if (rc != SQLITE_OK) raise(*db, rc);
+    sqlite3_extended_result_codes(*db, 1);
+    sqlite3_busy_timeout(*db, busy_timeout_ms);
     // WAL is a property of the file (in-memory databases cannot use it); the rest is per connection.
-    if (!in_memory) exec(db.get(), "PRAGMA journal_mode = WAL");
-    exec(db.get(), "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL");
+    if (!in_memory) exec(*db, "PRAGMA journal_mode = WAL");
+    exec(*db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL");
   } catch (const error& e) {
     throw error{errc::unavailable, "cannot open database " + path + ": " + e.what()};
   }
@@ -107,15 +111,43 @@ void exec(sqlite3* db, const std::string& sql) {
   if (rc != SQLITE_OK) raise(db, rc);
 }
 
-statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
+// Buckets for every statement that may be kept, so that put_back never rehashes (never allocates).
+connection::connection(sqlite3* db) : db_(db) { cache_.reserve(max_cached_statements); }
+
+connection::~connection() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+connection::cache::node_type connection::take(std::string_view sql) {
+  if (auto kept = cache_.find(sql); kept != cache_.end()) return cache_.extract(kept);
   sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), 0, &raw, nullptr);
-  stmt_.reset(raw);
-  if (rc != SQLITE_OK) raise(db, rc);
+  // PERSISTENT: a hint that the statement is kept, so SQLite does not take its memory from the lookaside pool.
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  prepared st(raw);
+  if (rc != SQLITE_OK) raise(db_, rc);
+  // A node handle only comes out of a container: this one enters the cache only when handed back.
+  cache scratch;
+  return scratch.extract(scratch.emplace(std::string(sql), std::move(st)).first);
+}
+
+void connection::put_back(cache::node_type st) noexcept {
+  if (cache_.size() < max_cached_statements) cache_.insert(std::move(st));  // a duplicate text stays in `st`
+}
+
+statement::statement(connection& db, std::string_view sql)
+    : db_(db), node_(db.take(sql)), stmt_(node_.mapped().get()) {}
+
+statement::~statement() {
+  // The result of sqlite3_reset repeats the last step's error, which step() has already thrown.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  db_.put_back(std::move(node_));
 }
 
 bool statement::step() {
-  const int rc = sqlite3_step(stmt_.get());
+  const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   raise(db_, rc);
@@ -130,12 +162,12 @@ connection_pool::connection_pool(const std::string& path, int pool_size, int bus
 connection_pool::lease connection_pool::borrow() {
   std::unique_lock lock(mutex_);
   returned_.wait(lock, [this] { return !idle_.empty(); });
-  connection db = std::move(idle_.back());
+  auto db = std::move(idle_.back());
   idle_.pop_back();
   return {*this, std::move(db)};
 }
 
-void connection_pool::give_back(connection db) {
+void connection_pool::give_back(std::unique_ptr<connection> db) {
   {
     std::lock_guard lock(mutex_);
     idle_.push_back(std::move(db));
@@ -151,6 +183,17 @@ std::optional<std::string_view> null_if_empty(std::string_view text) {
 std::string select_from(std::string_view columns, std::string_view rest) {
   std::string sql = "SELECT ";
   sql.append(columns).append(" FROM ").append(rest);
+  return sql;
+}
+
+std::string qualified(std::string_view columns, std::string_view table) {
+  std::string sql;
+  for (std::string_view rest = columns; !rest.empty();) {
+    const std::size_t comma = rest.find(", ");
+    if (!sql.empty()) sql.append(", ");
+    sql.append(table).append(".").append(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+  }
   return sql;
 }
 

@@ -5,8 +5,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -21,10 +24,45 @@
 
 namespace deskgate::sqlite {
 
-struct connection_closer {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+struct statement_finalizer {
+  void operator()(sqlite3_stmt* st) const noexcept { sqlite3_finalize(st); }
 };
-using connection = std::unique_ptr<sqlite3, connection_closer>;
+using prepared = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+
+// Hashes std::string and std::string_view alike, so a cache keyed by std::string is searched without a copy.
+struct text_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+// One open database and the statements prepared on it. Preparing (parsing and planning) costs more than
+// running most of the store's queries, so each SQL text is prepared once per connection and kept; the
+// statement class takes it out while in use and puts it back reset. A connection is used by one thread at a
+// time (the pool's lease), so the cache needs no lock of its own.
+class connection {
+ public:
+  explicit connection(sqlite3* db);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  // Finalizes the kept statements first: sqlite3_close_v2 would otherwise leave the database open.
+  ~connection();
+
+  sqlite3* get() const noexcept { return db_; }
+  // For exec(), raise() and write_transaction, which need only the handle.
+  operator sqlite3*() const noexcept { return db_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  friend class statement;
+  using cache = std::unordered_map<std::string, prepared, text_hash, std::equal_to<>>;
+
+  // The statement for `sql`: the kept one, or (first use, or the kept one is in use right now) a new one.
+  cache::node_type take(std::string_view sql);
+  // Keeps `st` (already reset) unless one for its text is kept already or the cache is full.
+  void put_back(cache::node_type st) noexcept;
+
+  sqlite3* db_;
+  cache cache_;
+};
 
 // A failure SQLite reported, already mapped onto deskgate::errc (constraint violations: errc::conflict).
 // Callers that must tell one constraint from another (a lost race for a primary key, a row still
@@ -59,10 +97,15 @@ struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
-// A prepared statement; values go in only through bind() / bind_values().
+// A prepared statement, taken from `db`'s cache for as long as this object lives; values go in only through
+// bind() / bind_values(). It must not outlive the lease of `db`.
 class statement {
  public:
-  statement(sqlite3* db, std::string_view sql);
+  statement(connection& db, std::string_view sql);
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  // Resets the statement (ending any read it still holds open) and clears its bindings, then hands it back.
+  ~statement();
 
   // Binds `values` to the parameters in order, from the first: integers, bool, text (anything
   // convertible to std::string_view), and std::optional of those, where nullopt binds NULL.
@@ -93,49 +136,46 @@ class statement {
     return sqlite3_changes(db_);
   }
 
-  std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
-  double real(int column) const { return sqlite3_column_double(stmt_.get(), column); }
+  std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
   bool boolean(int column) const { return int64(column) != 0; }
-  bool is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::optional<std::int64_t> optional_int64(int column) const {
     if (is_null(column)) return std::nullopt;
     return int64(column);
   }
   // NULL reads as "".
   std::string text(int column) const {
-    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     if (data == nullptr) return {};
-    return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
+    return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
   }
 
  private:
-  struct finalizer {
-    void operator()(sqlite3_stmt* st) const noexcept { sqlite3_finalize(st); }
-  };
-
   template <class T>
   void bind_one(int index, const T& value) {
     int rc;
     if constexpr (is_optional<T>::value) {
       if (value) return bind_one(index, *value);
-      rc = sqlite3_bind_null(stmt_.get(), index);
+      rc = sqlite3_bind_null(stmt_, index);
     } else if constexpr (std::is_same_v<T, bool>) {
-      rc = sqlite3_bind_int(stmt_.get(), index, value ? 1 : 0);
+      rc = sqlite3_bind_int(stmt_, index, value ? 1 : 0);
     } else if constexpr (std::is_integral_v<T>) {
-      rc = sqlite3_bind_int64(stmt_.get(), index, static_cast<sqlite3_int64>(value));
+      rc = sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value));
     } else if constexpr (std::is_floating_point_v<T>) {
-      rc = sqlite3_bind_double(stmt_.get(), index, static_cast<double>(value));
+      rc = sqlite3_bind_double(stmt_, index, static_cast<double>(value));
     } else {
       const std::string_view text = value;
       // A default-constructed string_view has no data pointer, which SQLite would bind as NULL.
-      rc = sqlite3_bind_text64(stmt_.get(), index, text.data() != nullptr ? text.data() : "", text.size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt_, index, text.data() != nullptr ? text.data() : "", text.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
     }
     if (rc != SQLITE_OK) raise(db_, rc);
   }
 
-  sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, finalizer> stmt_;
+  connection& db_;
+  connection::cache::node_type node_;  // the SQL text and the prepared statement, while taken out
+  sqlite3_stmt* stmt_;
 };
 
 // The rows of `st`, each mapped by `read`.
@@ -181,17 +221,17 @@ class connection_pool {
  public:
   class lease {
    public:
-    lease(connection_pool& pool, connection db) : pool_(&pool), db_(std::move(db)) {}
+    lease(connection_pool& pool, std::unique_ptr<connection> db) : pool_(&pool), db_(std::move(db)) {}
     lease(lease&&) = default;
     lease& operator=(lease&&) = delete;
     ~lease() {
       if (db_) pool_->give_back(std::move(db_));
     }
-    sqlite3* get() const { return db_.get(); }
+    connection& get() const { return *db_; }
 
    private:
     connection_pool* pool_;
-    connection db_;
+    std::unique_ptr<connection> db_;  // on the heap: statements hold on to it while it moves in and out of the pool
   };
 
   // `path` is a database file or ":memory:" (a private database that lives only inside its single
@@ -201,11 +241,11 @@ class connection_pool {
   lease borrow();
 
  private:
-  void give_back(connection db);
+  void give_back(std::unique_ptr<connection> db);
 
   std::mutex mutex_;
   std::condition_variable returned_;
-  std::vector<connection> idle_;
+  std::vector<std::unique_ptr<connection>> idle_;
 };
 
 // Optional text the schema keeps as NULL (UNIQUE and CHECK constraints then skip it); "" in the structs.
@@ -213,6 +253,14 @@ std::optional<std::string_view> null_if_empty(std::string_view text);
 
 // "SELECT <columns> FROM <rest>": the fragments are constants of the sqlite_*.cpp files, never values.
 std::string select_from(std::string_view columns, std::string_view rest);
+
+// How many columns a list "a, b, c" names.
+constexpr int column_count(std::string_view columns) {
+  return 1 + static_cast<int>(std::count(columns.begin(), columns.end(), ','));
+}
+
+// "a, b" of `table` → "t.a, t.b": the column lists of two tables in one join.
+std::string qualified(std::string_view columns, std::string_view table);
 
 // "<insert> RETURNING <columns>".
 std::string returning(std::string_view insert, std::string_view columns);

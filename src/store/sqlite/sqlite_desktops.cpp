@@ -17,6 +17,7 @@
 namespace deskgate {
 
 using sqlite::all_rows;
+using sqlite::qualified;
 using sqlite::returning;
 using sqlite::select_from;
 using sqlite::single_row;
@@ -133,36 +134,38 @@ constexpr std::string_view desktop_type_columns =
     "tls_verify, upstream_path, auth_scheme, secret, secret_env, resources, environment, start_timeout, "
     "open_to_all, enabled, created_at, updated_at";
 
-desktop_type read_desktop_type(const statement& row) {
-  const std::int64_t id = row.int64(0);
+desktop_type read_desktop_type_from(const statement& row, int first) {
+  const std::int64_t id = row.int64(first + 0);
   return desktop_type{
       .id = id,
-      .slug = row.text(1),
-      .name = row.text(2),
-      .description = row.text(3),
-      .icon = row.text(4),
-      .backend = row.text(5),
-      .backend_host = row.text(6),
-      .image = row.text(7),
-      .command = row.text(8),
-      .protocol = row.text(9),
-      .port = port_column(row, 10),
-      .http_port = port_column(row, 11),
-      .tls = row.boolean(12),
-      .tls_verify = row.boolean(13),
-      .upstream_path = row.text(14),
-      .auth_scheme = row.text(15),
-      .secret = row.text(16),
-      .secret_env = row.text(17),
-      .resources = parse_resources(row.text(18), id),
-      .environment = parse_environment(row.text(19), id),
-      .start_timeout_seconds = row.int64(20),
-      .open_to_all = row.boolean(21),
-      .enabled = row.boolean(22),
-      .created_at = row.int64(23),
-      .updated_at = row.int64(24),
+      .slug = row.text(first + 1),
+      .name = row.text(first + 2),
+      .description = row.text(first + 3),
+      .icon = row.text(first + 4),
+      .backend = row.text(first + 5),
+      .backend_host = row.text(first + 6),
+      .image = row.text(first + 7),
+      .command = row.text(first + 8),
+      .protocol = row.text(first + 9),
+      .port = port_column(row, first + 10),
+      .http_port = port_column(row, first + 11),
+      .tls = row.boolean(first + 12),
+      .tls_verify = row.boolean(first + 13),
+      .upstream_path = row.text(first + 14),
+      .auth_scheme = row.text(first + 15),
+      .secret = row.text(first + 16),
+      .secret_env = row.text(first + 17),
+      .resources = parse_resources(row.text(first + 18), id),
+      .environment = parse_environment(row.text(first + 19), id),
+      .start_timeout_seconds = row.int64(first + 20),
+      .open_to_all = row.boolean(first + 21),
+      .enabled = row.boolean(first + 22),
+      .created_at = row.int64(first + 23),
+      .updated_at = row.int64(first + 24),
   };
 }
+
+desktop_type read_desktop_type(const statement& row) { return read_desktop_type_from(row, 0); }
 
 // What create and update write: every column but id, slug (set once, by create) and the timestamps.
 struct desktop_type_field {
@@ -239,7 +242,7 @@ assignment read_assignment(const statement& row) {
 }
 
 // The assignments `st` selects, each with its targets (read on the same connection).
-std::vector<assignment> assignments_with_targets(sqlite3* db, statement& st) {
+std::vector<assignment> assignments_with_targets(sqlite::connection& db, statement& st) {
   std::vector<assignment> out = all_rows(st, read_assignment);
   for (assignment& a : out) {
     statement each(db,
@@ -255,7 +258,7 @@ std::vector<assignment> assignments_with_targets(sqlite3* db, statement& st) {
 }
 
 // Replaces the targets of assignment `id` (inside the caller's transaction).
-void write_targets(sqlite3* db, std::int64_t id, const assignment& a) {
+void write_targets(sqlite::connection& db, std::int64_t id, const assignment& a) {
   statement(db, "DELETE FROM assignment_targets WHERE assignment_id = ?").bind(id).run();
   for (std::int64_t g : std::set<std::int64_t>(a.group_ids.begin(), a.group_ids.end())) {
     statement(db, "INSERT INTO assignment_targets (assignment_id, group_id) VALUES (?, ?)").bind(id, g).run();
@@ -335,7 +338,7 @@ struct desktop_limits {
 // subqueries of the same statement, run under BEGIN IMMEDIATE: SQLite has one writer, so no other
 // transition can slip in between counting and writing. They count the desktop itself when its current
 // state is active (see sqlite_store.hpp).
-bool transition(sqlite3* db, std::int64_t id, const std::vector<desktop_state>& from, desktop_state to,
+bool transition(sqlite::connection& db, std::int64_t id, const std::vector<desktop_state>& from, desktop_state to,
                 const desktop_changes& changes, std::optional<desktop_limits> limits) {
   if (from.empty()) return false;  // "IN ()" is no valid SQL, and nothing could match
   changed_columns changed = columns_of(changes);
@@ -371,7 +374,7 @@ bool transition(sqlite3* db, std::int64_t id, const std::vector<desktop_state>& 
 
 // ---- ports ----
 
-std::optional<std::uint16_t> port_held(sqlite3* db, std::string_view backend_host, std::int64_t desktop_id) {
+std::optional<std::uint16_t> port_held(sqlite::connection& db, std::string_view backend_host, std::int64_t desktop_id) {
   statement st(db, "SELECT port FROM port_allocations WHERE backend_host = ? AND desktop_id = ? ORDER BY port LIMIT 1");
   return single_row(st.bind(backend_host, desktop_id), [](const statement& row) { return port_column(row, 0); });
 }
@@ -503,7 +506,7 @@ bool sqlite_store::shares_group(std::int64_t user_a, std::int64_t user_b) {
 void sqlite_store::set_group_members(std::int64_t group_id, const std::vector<std::int64_t>& user_ids) {
   const std::set<std::int64_t> members(user_ids.begin(), user_ids.end());
   const auto conn = pool_->borrow();
-  sqlite3* db = conn.get();
+  auto& db = conn.get();
   write_transaction tx(db);
   statement exists(db, "SELECT 1 FROM groups WHERE id = ?");
   if (!single_row(exists.bind(group_id), [](const statement&) { return true; })) {
@@ -519,7 +522,7 @@ void sqlite_store::set_group_members(std::int64_t group_id, const std::vector<st
 void sqlite_store::set_user_groups(std::int64_t user_id, const std::vector<std::int64_t>& group_ids) {
   const std::set<std::int64_t> groups(group_ids.begin(), group_ids.end());
   const auto conn = pool_->borrow();
-  sqlite3* db = conn.get();
+  auto& db = conn.get();
   write_transaction tx(db);
   statement(db, "DELETE FROM group_members WHERE user_id = ?").bind(user_id).run();
   for (std::int64_t group_id : groups) {
@@ -540,7 +543,7 @@ assignment sqlite_store::create_assignment(const assignment& a) {
   const std::int64_t created_at = a.created_at != 0 ? a.created_at : clock_.now();
   const std::int64_t updated_at = a.updated_at != 0 ? a.updated_at : created_at;
   const auto conn = pool_->borrow();
-  sqlite3* db = conn.get();
+  auto& db = conn.get();
   write_transaction tx(db);
   statement st(db, returning("INSERT INTO assignments (desktop_type_id, title, folder, created_by, created_at, "
                              "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -556,7 +559,7 @@ assignment sqlite_store::create_assignment(const assignment& a) {
 
 void sqlite_store::update_assignment(const assignment& a) {
   const auto conn = pool_->borrow();
-  sqlite3* db = conn.get();
+  auto& db = conn.get();
   write_transaction tx(db);
   statement st(db, "UPDATE assignments SET desktop_type_id = ?, title = ?, folder = ?, updated_at = ? WHERE id = ?");
   if (st.bind(a.desktop_type_id, a.title, a.folder, clock_.now(), a.id).run() == 0) {
@@ -629,6 +632,17 @@ std::optional<desktop> sqlite_store::find_desktop_by_public_id(std::string_view 
   const auto conn = pool_->borrow();
   statement st(conn.get(), select_from(desktop_columns, "desktops WHERE public_id = ?"));
   return single_row(st.bind(public_id), read_desktop);
+}
+
+std::optional<desktop_with_type> sqlite_store::find_desktop_with_type(std::string_view public_id) {
+  static const std::string sql =
+      select_from(qualified(desktop_columns, "d") + ", " + qualified(desktop_type_columns, "t"),
+                  "desktops d JOIN desktop_types t ON t.id = d.desktop_type_id WHERE d.public_id = ?");
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), sql);
+  return single_row(st.bind(public_id), [](const statement& row) {
+    return desktop_with_type{read_desktop(row), read_desktop_type_from(row, sqlite::column_count(desktop_columns))};
+  });
 }
 
 std::optional<desktop> sqlite_store::find_desktop_of(std::int64_t user_id, std::int64_t desktop_type_id) {

@@ -17,6 +17,7 @@ namespace deskgate {
 using sqlite::all_rows;
 using sqlite::exec;
 using sqlite::null_if_empty;
+using sqlite::qualified;
 using sqlite::returning;
 using sqlite::select_from;
 using sqlite::single_row;
@@ -32,12 +33,12 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at BIGINT NOT NULL
 ))sql";
 
-bool has_schema_migrations(sqlite3* db) {
+bool has_schema_migrations(sqlite::connection& db) {
   statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
   return single_row(st, [](const statement&) { return true; }).has_value();
 }
 
-std::set<int> applied_versions(sqlite3* db) {
+std::set<int> applied_versions(sqlite::connection& db) {
   statement st(db, "SELECT version FROM schema_migrations");
   const auto versions = all_rows(st, [](const statement& row) { return static_cast<int>(row.int64(0)); });
   return {versions.begin(), versions.end()};
@@ -65,20 +66,22 @@ role role_column(const statement& row, int column) {
 constexpr std::string_view user_columns =
     "id, username, display_name, email, role, password_hash, oidc_subject, disabled, created_at, updated_at";
 
-user read_user(const statement& row) {
+user read_user_from(const statement& row, int first) {
   return user{
-      .id = row.int64(0),
-      .username = row.text(1),
-      .display_name = row.text(2),
-      .email = row.text(3),
-      .user_role = role_column(row, 4),
-      .password_hash = row.text(5),
-      .oidc_subject = row.text(6),
-      .disabled = row.boolean(7),
-      .created_at = row.int64(8),
-      .updated_at = row.int64(9),
+      .id = row.int64(first + 0),
+      .username = row.text(first + 1),
+      .display_name = row.text(first + 2),
+      .email = row.text(first + 3),
+      .user_role = role_column(row, first + 4),
+      .password_hash = row.text(first + 5),
+      .oidc_subject = row.text(first + 6),
+      .disabled = row.boolean(first + 7),
+      .created_at = row.int64(first + 8),
+      .updated_at = row.int64(first + 9),
   };
 }
+
+user read_user(const statement& row) { return read_user_from(row, 0); }
 
 constexpr std::string_view session_columns =
     "id, token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, client_address, user_agent";
@@ -115,7 +118,8 @@ audit_entry read_audit_entry(const statement& row) {
 }
 
 template <class Value>
-void update_user_column(sqlite3* db, std::int64_t id, std::string_view column, const Value& value, std::int64_t now) {
+void update_user_column(sqlite::connection& db, std::int64_t id, std::string_view column, const Value& value,
+                        std::int64_t now) {
   std::string sql = "UPDATE users SET ";
   sql.append(column).append(" = ?, updated_at = ? WHERE id = ?");
   statement st(db, sql);
@@ -134,7 +138,7 @@ int sqlite_store::migrate() { return migrate(builtin_migrations()); }
 int sqlite_store::migrate(std::span<const migration> list) {
   check_order(list);
   const auto conn = pool_->borrow();
-  sqlite3* db = conn.get();
+  auto& db = conn.get();
   // Only a first run takes the write lock here: gateways starting against a migrated database just read.
   if (!has_schema_migrations(db)) {
     write_transaction tx(db);
@@ -276,6 +280,16 @@ std::optional<session> sqlite_store::find_session_by_id(std::int64_t id) {
   const auto conn = pool_->borrow();
   statement st(conn.get(), select_from(session_columns, "sessions WHERE id = ?"));
   return single_row(st.bind(id), read_session);
+}
+
+std::optional<session_with_user> sqlite_store::find_session_with_user(std::string_view token_hash) {
+  static const std::string sql = select_from(qualified(session_columns, "s") + ", " + qualified(user_columns, "u"),
+                                             "sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?");
+  const auto conn = pool_->borrow();
+  statement st(conn.get(), sql);
+  return single_row(st.bind(token_hash), [](const statement& row) {
+    return session_with_user{read_session(row), read_user_from(row, sqlite::column_count(session_columns))};
+  });
 }
 
 void sqlite_store::touch_session(std::int64_t id, std::int64_t last_seen_at) {

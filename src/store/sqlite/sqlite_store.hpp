@@ -49,6 +49,7 @@ class sqlite_store final : public store {
   session create_session(const session& s) override;
   std::optional<session> find_session(std::string_view token_hash) override;
   std::optional<session> find_session_by_id(std::int64_t id) override;
+  std::optional<session_with_user> find_session_with_user(std::string_view token_hash) override;
   void touch_session(std::int64_t id, std::int64_t last_seen_at) override;
   void delete_session(std::int64_t id) override;
   int delete_sessions_of_user(std::int64_t user_id) override;
@@ -96,6 +97,7 @@ class sqlite_store final : public store {
   desktop create_desktop(const desktop& d) override;
   std::optional<desktop> find_desktop(std::int64_t id) override;
   std::optional<desktop> find_desktop_by_public_id(std::string_view public_id) override;
+  std::optional<desktop_with_type> find_desktop_with_type(std::string_view public_id) override;
   std::optional<desktop> find_desktop_of(std::int64_t user_id, std::int64_t desktop_type_id) override;
   std::vector<desktop> list_desktops() override;
   std::vector<desktop> list_desktops_of(std::int64_t user_id) override;
