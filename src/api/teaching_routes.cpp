@@ -199,6 +199,16 @@ http::response my_assignments(services& s, http::context& ctx) {
   return json_response(200, out);
 }
 
+// Every enabled type, so a teacher can give one that is not open to all (the catalogue itself is the
+// admins'; teachers see names only).
+http::response assignable_desktop_types(services& s, http::context&) {
+  auto out = nlohmann::json::array();
+  for (const auto& t : s.db.list_desktop_types()) {
+    if (t.enabled) out.push_back({{"id", t.id}, {"slug", t.slug}, {"name", t.name}, {"description", t.description}});
+  }
+  return json_response(200, {{"desktop_types", std::move(out)}});
+}
+
 }  // namespace
 
 void add_teaching_routes(http::router& r, services& s) {
@@ -208,6 +218,7 @@ void add_teaching_routes(http::router& r, services& s) {
   r.add({method::put, "/api/assignments/{id}", access::teacher, bind_handler(s, update_assignment)});
   r.add({method::del, "/api/assignments/{id}", access::teacher, bind_handler(s, delete_assignment)});
   r.add({method::get, "/api/me/assignments", access::signed_in, bind_handler(s, my_assignments)});
+  r.add({method::get, "/api/assignable-desktop-types", access::teacher, bind_handler(s, assignable_desktop_types)});
 }
 
 }  // namespace deskgate::api

@@ -275,6 +275,7 @@ void application::shutdown() {
 
 void application::wait() {
   impl_->server.wait();
+  impl_->relays.forget_all();
   impl_->desktops.shutdown();
   impl_->tasks.clear();
   impl_->started = false;

@@ -39,6 +39,14 @@ void relay_registry::close_all(std::uint16_t code, const std::string& reason) {
   for (auto& r : collect([](const relay_handle&) { return true; })) r->close(code, reason);
 }
 
+void relay_registry::forget_all() {
+  std::vector<std::shared_ptr<relay_handle>> gone;
+  {
+    std::lock_guard lock(mutex_);
+    gone.swap(relays_);
+  }
+}
+
 void relay_registry::recheck_sessions(const std::function<bool(std::int64_t)>& still_valid) {
   std::map<std::int64_t, bool> verdicts;  // one database look-up per session, however many relays it has
   for (auto& r : collect([](const relay_handle&) { return true; })) {

@@ -28,6 +28,9 @@ class relay_registry {
   // Closes relays whose session `still_valid` says is gone (called periodically).
   void recheck_sessions(const std::function<bool(std::int64_t session_id)>& still_valid);
   std::size_t open_count();
+  // Drops every handle, once the server's I/O has stopped: a push socket's handle is the socket itself,
+  // and it must go before the I/O context it was made on.
+  void forget_all();
 
  private:
   // Live relays matching `pick`; prunes the ended ones on the way.

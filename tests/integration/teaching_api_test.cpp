@@ -3,6 +3,7 @@
 // the class view's list of running desktops (real local desktops).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -273,6 +274,18 @@ TEST_F(teaching_api, TheTypeMustExistAndBeEnabled) {
   std::tie(status, message) = try_create(tina, body_for("X", {class_5a}, {}, "", "off"));
   EXPECT_EQ(status, 400);
   EXPECT_NE(message.find("disabled"), std::string::npos) << message;
+}
+
+// A teacher chooses among every enabled type, also those open only by assignment; students may not list them.
+TEST_F(teaching_api, TeachersChooseAmongEveryEnabledType) {
+  auto a = t.request("GET", "/api/assignable-desktop-types", &tina);
+  ASSERT_EQ(a.status, 200) << a.body;
+  std::vector<std::string> slugs;
+  for (const auto& type : json_of(a)["desktop_types"]) slugs.push_back(type["slug"].get<std::string>());
+  EXPECT_NE(std::find(slugs.begin(), slugs.end(), "lab"), slugs.end());
+  EXPECT_NE(std::find(slugs.begin(), slugs.end(), "light"), slugs.end());
+  EXPECT_EQ(std::find(slugs.begin(), slugs.end(), "off"), slugs.end());
+  EXPECT_EQ(t.request("GET", "/api/assignable-desktop-types", &sam).status, 403);
 }
 
 TEST_F(teaching_api, TheFolderMustBeAPlainFolderOfTheTeachersHome) {

@@ -47,8 +47,8 @@ export function AssignmentDialog({ original, groups, onSaved, onClose }: Props) 
 
   useEffect(() => {
     void run(async () => {
-      const r = await api<{ desktop_types: DesktopTypeCard[] }>('GET', '/api/desktop-types');
-      const usable: TypeChoice[] = r.desktop_types.filter((ty) => ty.enabled);
+      const r = await api<{ desktop_types: TypeChoice[] }>('GET', '/api/assignable-desktop-types');
+      const usable: TypeChoice[] = r.desktop_types;
       // The assignment's own type stays choosable even when this list leaves it out (switched off since).
       if (original && !usable.some((ty) => ty.slug === original.desktop_type.slug)) usable.unshift(original.desktop_type);
       setTypes(usable);
