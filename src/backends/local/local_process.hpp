@@ -14,16 +14,14 @@
 
 namespace deskgate::local {
 
-// A Unix account desktop processes run as.
+// The account desktop processes run as (as root: ids of their own, with no passwd entry).
 struct account {
-  std::string name;
+  std::string name;  // for USER and messages
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;  // supplementary groups, the primary one included
 };
 
-// nullopt when no such account exists.
-std::optional<account> find_account(const std::string& name);
 // The account this process runs as (effective uid).
 account current_account();
 
