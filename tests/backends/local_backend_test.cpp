@@ -436,14 +436,17 @@ TEST_F(local_backend_test, AUserIdPastTheLastUidIsAClearError) {
 }
 
 // Bob's desktop runs first; Alice's session then tries, as her desktop's account, to read Bob's home and
-// his desktop's VNC password and X cookie, to list his home and to signal his Xvnc, and writes what
-// happened into her own home.
+// his desktop's VNC password and X cookie, to list his home, to signal his Xvnc and to read a file of the
+// data folder anyone could read (the database's place) and to list the homes, and writes what happened
+// into her own home.
 TEST_F(local_backend_test, OneUsersDesktopCannotReachAnothersFilesOrProcesses) {
   require_root();
   local_backend b(cfg_, data_dir_);
   auto bob = spec("iso-bob", "bob-secret", "bob", bob_id);
   fs::create_directories(bob.home_dir);
   std::ofstream(bob.home_dir / "diary.txt") << "private";  // written by root: the start hands it to Bob
+  std::ofstream(data_dir_ / "deskgate.db") << "every password hash";
+  ::chmod((data_dir_ / "deskgate.db").c_str(), 0644);
   b.start(bob, "");
   pid_t bob_xvnc = state_of(b, "iso-bob").at("xvnc_pid");
   const fs::path bob_runtime = b.runtime_dir("iso-bob");
@@ -452,11 +455,13 @@ TEST_F(local_backend_test, OneUsersDesktopCannotReachAnothersFilesOrProcesses) {
   auto attempt = [&](const std::string& command, const char* success) {
     probe += "if " + command + " >/dev/null 2>&1; then echo " + success + "; else echo denied; fi >> probe.tmp\n";
   };
-  for (const fs::path& f : {bob.home_dir / "diary.txt", bob_runtime / "passwd", bob_runtime / "Xauthority"})
+  for (const fs::path& f :
+       {bob.home_dir / "diary.txt", bob_runtime / "passwd", bob_runtime / "Xauthority", data_dir_ / "deskgate.db"})
     attempt("cat '" + f.string() + "'", "read");
   attempt("ls '" + bob.home_dir.string() + "'", "listed");
   attempt("kill -0 " + std::to_string(bob_xvnc), "signalled");
   probe += "echo mine > own.txt && cat own.txt >> probe.tmp\n";
+  attempt("ls '" + (data_dir_ / "homes").string() + "'", "listed");  // who has a home
   cfg_.session_command = probe + "mv probe.tmp probe.txt\nexec xterm";
   local_backend alice_backend(cfg_, data_dir_);
   auto alice = spec("iso-alice", "alice-secret", "alice", alice_id);
@@ -465,7 +470,7 @@ TEST_F(local_backend_test, OneUsersDesktopCannotReachAnothersFilesOrProcesses) {
   const fs::path result = alice.home_dir / "probe.txt";
   ASSERT_TRUE(wait_until([&] { return fs::exists(result); }, 20s))
       << read_whole_file(alice_backend.runtime_dir("iso-alice") / "session.log");
-  EXPECT_EQ(read_whole_file(result), "denied\ndenied\ndenied\ndenied\ndenied\nmine\n");
+  EXPECT_EQ(read_whole_file(result), "denied\ndenied\ndenied\ndenied\ndenied\ndenied\nmine\ndenied\n");
 
   // Each desktop runs as its user's own uid, and its files are that uid's alone.
   EXPECT_EQ(real_uid_of(bob_xvnc), uid_of(bob_id));

@@ -554,6 +554,13 @@ void local_backend::start_session(const desktop_spec& spec, const local::account
       ensure_mount_point(req.mount_base, names, acct);
       req.mounts.push_back({fs::absolute(m.source), std::move(names), !m.read_only, m.source_names});
     }
+    // The rest of the data folder (other homes, other desktops' runtime folders, the database) is not
+    // there for the session at all.
+    req.hidden = data_dir_;
+    for (const fs::path& own : {req.mount_base.lexically_normal(), runtime}) {
+      auto below = own.lexically_relative(data_dir_);
+      if (!below.empty() && *below.begin() != "..") req.kept.push_back(own);
+    }
   } else if (!spec.mounts.empty()) {
     log::info("local desktops show folder mounts only when deskgate runs as root", {{"desktop", rec.id}});
   }

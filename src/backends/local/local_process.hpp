@@ -45,6 +45,10 @@ struct spawn_request {
   const account* run_as = nullptr;   // set: the child switches to this account before exec
   std::filesystem::path mount_base;  // the folder mounts' targets are below (the home)
   std::vector<folder_mount> mounts;  // non-empty: the child gets its own mount namespace first
+  // Set: in the child's mount namespace (after the folder mounts) an empty tmpfs covers this folder, and
+  // only the folders `kept`, each below it, are put back (with the mounts below them).
+  std::filesystem::path hidden;
+  std::vector<std::filesystem::path> kept;
 };
 
 // Starts the program and returns its pid once exec succeeded. Only async-signal-safe calls run between
