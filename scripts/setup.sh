@@ -37,13 +37,6 @@ if [[ "${1:-}" == "--test" ]]; then
   wanted+=("${test_packages[@]}")
 fi
 
-# Local desktops run as this unprivileged account when deskgate runs as root (config: local.run_as).
-ensure_desktop_account() {
-  if [[ $(id -u) -eq 0 ]] && ! id deskgate-desktop >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin deskgate-desktop
-  fi
-}
-
 # node and npm build the web UI (web/) and run the test OpenID provider (tests/idp). Debian 12's own nodejs is
 # older than Vite needs (20.19) and its npm conflicts with a node from elsewhere, so an installed node is kept;
 # only a machine without one gets Debian's packages.
@@ -76,7 +69,6 @@ for pkg in "${wanted[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-  ensure_desktop_account
   install_npm_packages
   exit 0
 fi
@@ -89,5 +81,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-ensure_desktop_account
 install_npm_packages

@@ -7,7 +7,6 @@
 #include "auth/session_service.hpp"
 #include "backends/docker/docker_backend.hpp"
 #include "backends/local/local_backend.hpp"
-#include "backends/local/local_process.hpp"
 #include "backends/static/static_backend.hpp"
 #include "core/periodic_task.hpp"
 #include "desktops/assignment_mounts.hpp"
@@ -81,13 +80,9 @@ files::files_settings files_settings_from(const config& cfg) {
   f.max_file_bytes =
       cfg.files.max_file_size.empty() ? 0 : static_cast<std::uint64_t>(parse_byte_size(cfg.files.max_file_size));
   f.shared_writer = parse_role(cfg.files.shared_writable_by).value_or(role::teacher);
-  // As root, desktops run as local.run_as: what the API creates belongs to that account too, so both
-  // sides can change it.
-  if (::geteuid() == 0) {
-    if (auto acct = local::find_account(cfg.local.run_as); acct && acct->uid != 0) {
-      f.owner = files::file_owner{acct->uid, acct->gid};
-    }
-  }
+  // As root, each user's local desktops run as uid local.uid_base + their id: what the API creates in a
+  // home belongs to that account too, so both sides can change it.
+  if (::geteuid() == 0) f.uid_base = cfg.local.uid_base;
   return f;
 }
 

@@ -192,17 +192,6 @@ void check_url_path(std::string_view text) {
   if (!text.starts_with('/')) throw std::invalid_argument("must start with '/', got " + in_quotes(text));
 }
 
-// An account name handed to getpwnam: no blanks, ':' or '/', and not something that reads as an option.
-void check_account_name(std::string_view text) {
-  bool bad_char = std::any_of(text.begin(), text.end(), [](char c) {
-    return c == ':' || c == '/' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
-  });
-  if (text.empty() || text.size() > 32 || text[0] == '-' || bad_char) {
-    throw std::invalid_argument("must be an account name (1-32 characters, no blanks, ':' or '/'), got " +
-                                in_quotes(text));
-  }
-}
-
 // Xvnc's -geometry: "1280x800", each side 64-8192 pixels.
 void check_geometry(std::string_view text) {
   auto side = [](std::string_view digits) {
@@ -448,7 +437,7 @@ const key_spec<config> config_keys[] = {
     {.name = "local.session_command",
      .field = [](config& c) -> auto& { return c.local.session_command; },
      .check = check_not_empty},
-    {.name = "local.run_as", .field = [](config& c) -> auto& { return c.local.run_as; }, .check = check_account_name},
+    {.name = "local.uid_base", .field = [](config& c) -> auto& { return c.local.uid_base; }, .min = 1000},
     {.name = "local.geometry", .field = [](config& c) -> auto& { return c.local.geometry; }, .check = check_geometry},
 
     {.name = "files.quota", .field = [](config& c) -> auto& { return c.files.quota; }, .check = check_byte_size},

@@ -138,7 +138,9 @@ struct gateway_config {
 struct local_backend_config {
   std::string xvnc = "Xvnc";  // a path, or a name looked up in PATH
   std::string session_command = "openbox & exec xterm";  // run by /bin/sh with DISPLAY set
-  std::string run_as = "deskgate-desktop";  // the account desktops run as when deskgate runs as root
+  // When deskgate runs as root, user N's desktops run as uid and gid uid_base + N (no passwd entry needed);
+  // the group uid_base itself is shared by the desktops that may change the shared space.
+  std::size_t uid_base = 200000;
   std::string geometry = "1280x800";
 
   bool operator==(const local_backend_config&) const = default;

@@ -217,8 +217,36 @@ void move_entry(const entry_ref& from, const entry_ref& to, const std::string& t
 }
 
 void hand_to(int fd, const std::optional<file_owner>& owner) {
-  if (owner && ::fchown(fd, owner->uid, owner->gid) != 0) {
-    throw error(errc::internal, "cannot hand a new file to the desktop account: " + errno_text(errno));
+  if (!owner) return;
+  if (::fchown(fd, owner->uid, owner->gid) != 0) {
+    throw error(errc::internal, "cannot hand a file to the desktops' account: " + errno_text(errno));
+  }
+  struct stat st {};
+  if (owner->group_writes && ::fstat(fd, &st) == 0) {
+    mode_t extra = S_IWGRP | S_IRGRP | (S_ISDIR(st.st_mode) ? S_ISGID | S_IXGRP : 0);
+    if (::fchmod(fd, (st.st_mode & 07777) | extra) != 0) {
+      throw error(errc::internal, "cannot open a file to its group: " + errno_text(errno));
+    }
+  }
+}
+
+void hand_tree(int dir, const std::string& name, const std::optional<file_owner>& owner) {
+  if (!owner) return;
+  auto st = stat_entry(dir, name);
+  if (!st) return;
+  if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) {
+    ::fchownat(dir, name.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW);
+    return;
+  }
+  // Through a descriptor (O_NOFOLLOW; O_NONBLOCK for a FIFO swapped in), so that a link swapped in after
+  // the stat never sends the change elsewhere.
+  int flags = S_ISDIR(st->st_mode) ? dir_flags : O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  unique_fd fd(::openat(dir, name.c_str(), flags));
+  struct stat opened {};
+  if (!fd || ::fstat(fd.get(), &opened) != 0 || (opened.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) return;
+  hand_to(fd.get(), owner);
+  if (S_ISDIR(opened.st_mode)) {
+    for (const auto& child : names_in(fd.get())) hand_tree(fd.get(), child, owner);
   }
 }
 

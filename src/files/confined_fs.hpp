@@ -18,11 +18,15 @@
 
 namespace deskgate::files {
 
-// Who owns what deskgate creates in the spaces when it runs as root: the account desktops run as, so
-// that files uploaded through the web appear writable inside desktops and the other way round.
+// Who owns what deskgate creates in a space when it runs as root: in a home, the account its user's
+// desktops run as, so that files uploaded through the web are writable inside desktops and the other way
+// round; in the shared space, root with the group its writers' desktops join (group_writes).
 struct file_owner {
   uid_t uid = 0;
   gid_t gid = 0;
+  bool group_writes = false;  // new entries also writable by the group (folders: set-group-ID, so it stays)
+
+  bool operator==(const file_owner&) const = default;
 };
 
 // Opens a folder deskgate manages (a space's base). Throws not_found when it does not exist and
@@ -71,6 +75,11 @@ void move_entry(const entry_ref& from, const entry_ref& to, const std::string& t
 
 // Applies `owner` to what was just created (nothing when nullopt).
 void hand_to(int fd, const std::optional<file_owner>& owner);
+
+// Applies `owner` to `name` in `dir` and, for a folder, everything inside, never following a link (links
+// and special files only change owner). For entries that came from elsewhere: a move between spaces, a
+// home written under another account.
+void hand_tree(int dir, const std::string& name, const std::optional<file_owner>& owner);
 
 // errno as text.
 std::string errno_text(int err);

@@ -60,6 +60,17 @@ struct file_service::located {
   std::vector<std::string> names;
 };
 
+uid_t desktop_uid(std::uint64_t uid_base, std::int64_t user_id) {
+  // (uid_t)-1 means "unchanged" to chown and setresuid: never hand that out.
+  constexpr std::int64_t largest = 0xfffffffeLL;
+  if (user_id < 0 || uid_base > static_cast<std::uint64_t>(largest) ||
+      static_cast<std::int64_t>(uid_base) + user_id > largest) {
+    throw error(errc::internal, "user " + std::to_string(user_id) + " has no desktop account: local.uid_base " +
+                                    std::to_string(uid_base) + " plus the id is past " + std::to_string(largest));
+  }
+  return static_cast<uid_t>(uid_base + user_id);
+}
+
 file_service::file_service(files_settings settings, store& db)
     : settings_(std::move(settings)), db_(db), quotas_(settings_.quota_bytes) {}
 
@@ -73,17 +84,28 @@ bool file_service::may_write_shared(role r) const {
   return static_cast<int>(r) >= static_cast<int>(settings_.shared_writer);
 }
 
+std::optional<file_owner> file_service::home_owner(std::int64_t user_id) const {
+  if (!settings_.uid_base) return std::nullopt;
+  uid_t uid = desktop_uid(*settings_.uid_base, user_id);
+  return file_owner{uid, uid, false};
+}
+
+std::optional<file_owner> file_service::shared_owner() const {
+  if (!settings_.uid_base) return std::nullopt;
+  return file_owner{0, desktop_uid(*settings_.uid_base, 0), true};
+}
+
 space file_service::resolve(std::int64_t user_id, role user_role, std::string_view name) {
   if (name == "home") {
     fs::path home = home_of(user_id);
     std::error_code ec;
     fs::create_directories(home.parent_path(), ec);
-    ensure_base(home, 0700, settings_.owner);
-    return space{"home", home, {}, true, home, true};
+    ensure_base(home, 0700, home_owner(user_id));
+    return space{"home", home, {}, true, home, true, home_owner(user_id)};
   }
   if (name == "shared") {
-    ensure_base(shared_dir(), 0755, settings_.owner);
-    return space{"shared", shared_dir(), {}, may_write_shared(user_role), {}, false};
+    ensure_base(shared_dir(), 0755, shared_owner());
+    return space{"shared", shared_dir(), {}, may_write_shared(user_role), {}, false, shared_owner()};
   }
   if (!name.starts_with(assignment_prefix)) no_such_space(name);
   auto id = parse_id(name.substr(assignment_prefix.size()));
@@ -95,7 +117,8 @@ space file_service::resolve(std::int64_t user_id, role user_role, std::string_vi
     throw error(errc::not_found, "This assignment has no folder.");
   }
   fs::path teacher_home = home_of(*a->created_by);
-  return space{std::string(name), teacher_home, split_path(a->folder), owner, teacher_home, false};
+  auto teacher = home_owner(*a->created_by);  // the folder is in the teacher's home
+  return space{std::string(name), teacher_home, split_path(a->folder), owner, teacher_home, false, teacher};
 }
 
 unique_fd file_service::open_root(const space& s) const {
@@ -200,7 +223,7 @@ std::unique_ptr<upload> file_service::begin_upload(const space& s, std::string_v
   auto quota = reservation_for(s, replaced);
   if (quota && declared_size) quota->reserve(*declared_size);
   return std::make_unique<upload>(std::move(at.dir), at.name, shown(at.names), overwrite, settings_.max_file_bytes,
-                                  std::move(quota), settings_.owner);
+                                  std::move(quota), s.owner);
 }
 
 entry_info file_service::make_dir(const space& s, std::string_view path) {
@@ -212,7 +235,7 @@ entry_info file_service::make_dir(const space& s, std::string_view path) {
     throw error(errc::internal, "cannot create " + shown(at.names) + ": " + errno_text(err));
   }
   unique_fd made(::openat(at.dir.get(), at.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (made) hand_to(made.get(), settings_.owner);
+  if (made) hand_to(made.get(), s.owner);
   auto st = stat_entry(at.dir.get(), at.name);
   return entry_info{at.name, "dir", 0, st ? st->st_mtim.tv_sec : 0, ""};
 }
@@ -229,7 +252,10 @@ void file_service::move(const space& from_space, std::string_view from, const sp
     quota->reserve(size);
   }
   move_entry({src.dir.get(), src.name, shown(src.names)}, {dst.dir.get(), dst.name, shown(dst.names)},
-             std::string(upload_temp_prefix) + crypto::random_token(12), settings_.owner);
+             std::string(upload_temp_prefix) + crypto::random_token(12), to_space.owner);
+  // A rename keeps the owner: what enters another owner's space becomes theirs, or their desktops could
+  // not change it (and the old owner's still could).
+  if (to_space.owner != from_space.owner) hand_tree(dst.dir.get(), dst.name, to_space.owner);
   if (quota) quota->settle(size);
 }
 

@@ -24,8 +24,15 @@ struct files_settings {
   std::uint64_t quota_bytes = 0;       // per home; 0: no quota
   std::uint64_t max_file_bytes = 0;    // per uploaded file; 0: no limit
   role shared_writer = role::teacher;  // this role and those above it may change the shared space
-  std::optional<file_owner> owner;     // set when deskgate runs as root (see file_owner)
+  // Set when deskgate runs as root (local.uid_base): the home of user N belongs to uid and gid base + N,
+  // the account N's local desktops run as; the shared space to root with group base, which the desktops
+  // that may change it join.
+  std::optional<std::uint64_t> uid_base;
 };
+
+// The uid (and gid) local desktops of user `user_id` run as: uid_base + user_id. Throws internal when
+// that is past the largest usable id.
+uid_t desktop_uid(std::uint64_t uid_base, std::int64_t user_id);
 
 // One resolved space, valid for one request.
 struct space {
@@ -35,6 +42,7 @@ struct space {
   bool writable = false;
   std::filesystem::path quota_home;  // writes count against the quota of this home
   bool is_home = false;              // Public/shared inside it is where desktops mount the shared space
+  std::optional<file_owner> owner;   // what is created in it is handed to this (see files_settings)
 };
 
 struct entry_info {
@@ -94,6 +102,9 @@ class file_service {
   std::filesystem::path home_of(std::int64_t user_id) const;
   std::filesystem::path shared_dir() const;
   bool may_write_shared(role r) const;
+  // Who owns the home of `user_id`, and the shared space (nullopt when deskgate is not root).
+  std::optional<file_owner> home_owner(std::int64_t user_id) const;
+  std::optional<file_owner> shared_owner() const;
 
  private:
   struct located;

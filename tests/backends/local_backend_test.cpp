@@ -1,11 +1,11 @@
-// The local backend against real Xvnc, openbox and xterm, run as root with desktops as the
-// deskgate-desktop account: start, RFB answers, stop, restart, adoption by a new backend object (also
-// after the starting process was SIGKILLed), crashes of Xvnc and of the session, clear errors, removal.
+// The local backend against real Xvnc, openbox and xterm, run as root with each user's desktops as uid
+// local.uid_base + their id: start, RFB answers, stop, restart, adoption by a new backend object (also
+// after the starting process was SIGKILLed), crashes of Xvnc and of the session, clear errors, removal,
+// and one user's desktop unable to reach another's files and processes.
 // Every test tears down whatever it started, also when it fails half-way. Also: endpoint text forms.
 #include "backends/local/local_backend.hpp"
 
 #include <gtest/gtest.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,7 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr const char* desktop_account_name = "deskgate-desktop";
+constexpr std::int64_t alice_id = 42;
+constexpr std::int64_t bob_id = 43;
 
 std::optional<uid_t> real_uid_of(pid_t pid) {
   std::string status = read_whole_file("/proc/" + std::to_string(pid) + "/status");
@@ -61,7 +62,6 @@ class local_backend_test : public ::testing::Test {
     data_dir_ = tmpl;
     ::chmod(data_dir_.c_str(), 0711);  // the desktop account passes through to its folders
     cfg_.session_command = "exec xterm";
-    if (passwd* pw = ::getpwnam(desktop_account_name)) desktop_uid_ = pw->pw_uid;
   }
 
   void TearDown() override {
@@ -106,10 +106,10 @@ class local_backend_test : public ::testing::Test {
   }
 
   desktop_spec spec(const std::string& id, const std::string& secret = "pw-12345",
-                    const std::string& username = "alice") {
+                    const std::string& username = "alice", std::int64_t user_id = alice_id) {
     desktop_spec s;
     s.public_id = id;
-    s.user_id = 42;
+    s.user_id = user_id;
     s.username = username;
     s.type.slug = "terminal";
     s.type.name = "Terminal desktop";
@@ -126,14 +126,15 @@ class local_backend_test : public ::testing::Test {
   bool nothing_runs_for(const std::string& socket) { return processes_with("cmdline", socket).empty(); }
 
   void require_root() {
-    ASSERT_EQ(::geteuid(), 0u) << "these tests run as root (desktops run as " << desktop_account_name << ")";
-    ASSERT_NE(desktop_uid_, 0u) << "the account " << desktop_account_name << " does not exist";
+    ASSERT_EQ(::geteuid(), 0u) << "these tests run as root (desktops run as uid local.uid_base + the user's id)";
   }
+
+  uid_t uid_of(std::int64_t user_id) const { return static_cast<uid_t>(cfg_.uid_base + user_id); }
 
   fs::path data_dir_;
   local_backend_config cfg_;
   std::vector<std::string> started_;
-  uid_t desktop_uid_ = 0;
+  const uid_t desktop_uid_ = uid_of(alice_id);
 };
 
 TEST(endpoint_text, RoundTripsAndRejectsGarbage) {
@@ -242,7 +243,7 @@ TEST_F(local_backend_test, StartAnswersRfbRunsAsTheDesktopAccountAndStops) {
     if (c == '\0') c = '\n';
   EXPECT_NE(environ.find("DISPLAY=:" + std::to_string(state.at("display").get<int>()) + "\n"), std::string::npos);
   EXPECT_NE(environ.find("HOME=" + s.home_dir.string() + "\n"), std::string::npos) << environ;
-  EXPECT_NE(environ.find(std::string("USER=") + desktop_account_name + "\n"), std::string::npos) << environ;
+  EXPECT_NE(environ.find("USER=alice\n"), std::string::npos) << environ;
   EXPECT_EQ(environ.find("DESKGATE_TEST_GATEWAY_ONLY"), std::string::npos) << environ;
   EXPECT_EQ(environ.find("right-secret"), std::string::npos);
 
@@ -421,17 +422,75 @@ TEST_F(local_backend_test, MissingXvncIsAClearError) {
   EXPECT_EQ(by_name.inspect("nox-2").status, instance_status::missing);
 }
 
-TEST_F(local_backend_test, AMissingDesktopAccountIsAClearError) {
+TEST_F(local_backend_test, AUserIdPastTheLastUidIsAClearError) {
   require_root();
-  cfg_.run_as = "deskgate-no-such-account";
+  cfg_.uid_base = 4294967290;
   local_backend b(cfg_, data_dir_);
   try {
     b.start(spec("noacct-1"), "");
-    FAIL() << "start succeeded without the account";
+    FAIL() << "start succeeded with uid " << cfg_.uid_base + alice_id;
   } catch (const error& e) {
-    EXPECT_NE(std::string(e.what()).find("deskgate-no-such-account"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("local.uid_base 4294967290 plus the id"), std::string::npos) << e.what();
   }
+  EXPECT_TRUE(processes_with("cmdline", data_dir_.string()).empty());
+}
+
+// Bob's desktop runs first; Alice's session then tries, as her desktop's account, to read Bob's home and
+// his desktop's VNC password and X cookie, to list his home, to signal his Xvnc and to read a file of the
+// data folder anyone could read (the database's place) and to list the homes, and writes what happened
+// into her own home.
+TEST_F(local_backend_test, OneUsersDesktopCannotReachAnothersFilesOrProcesses) {
+  require_root();
+  local_backend b(cfg_, data_dir_);
+  auto bob = spec("iso-bob", "bob-secret", "bob", bob_id);
+  fs::create_directories(bob.home_dir);
+  std::ofstream(bob.home_dir / "diary.txt") << "private";  // written by root: the start hands it to Bob
+  std::ofstream(data_dir_ / "deskgate.db") << "every password hash";
+  ::chmod((data_dir_ / "deskgate.db").c_str(), 0644);
+  b.start(bob, "");
+  pid_t bob_xvnc = state_of(b, "iso-bob").at("xvnc_pid");
+  const fs::path bob_runtime = b.runtime_dir("iso-bob");
+
+  std::string probe;
+  auto attempt = [&](const std::string& command, const char* success) {
+    probe += "if " + command + " >/dev/null 2>&1; then echo " + success + "; else echo denied; fi >> probe.tmp\n";
+  };
+  for (const fs::path& f :
+       {bob.home_dir / "diary.txt", bob_runtime / "passwd", bob_runtime / "Xauthority", data_dir_ / "deskgate.db"})
+    attempt("cat '" + f.string() + "'", "read");
+  attempt("ls '" + bob.home_dir.string() + "'", "listed");
+  attempt("kill -0 " + std::to_string(bob_xvnc), "signalled");
+  probe += "echo mine > own.txt && cat own.txt >> probe.tmp\n";
+  attempt("ls '" + (data_dir_ / "homes").string() + "'", "listed");  // who has a home
+  cfg_.session_command = probe + "mv probe.tmp probe.txt\nexec xterm";
+  local_backend alice_backend(cfg_, data_dir_);
+  auto alice = spec("iso-alice", "alice-secret", "alice", alice_id);
+  alice_backend.start(alice, "");
+
+  const fs::path result = alice.home_dir / "probe.txt";
+  ASSERT_TRUE(wait_until([&] { return fs::exists(result); }, 20s))
+      << read_whole_file(alice_backend.runtime_dir("iso-alice") / "session.log");
+  EXPECT_EQ(read_whole_file(result), "denied\ndenied\ndenied\ndenied\ndenied\ndenied\nmine\ndenied\n");
+
+  // Each desktop runs as its user's own uid, and its files are that uid's alone.
+  EXPECT_EQ(real_uid_of(bob_xvnc), uid_of(bob_id));
+  EXPECT_EQ(real_uid_of(state_of(alice_backend, "iso-alice").at("session_pid").get<pid_t>()), uid_of(alice_id));
+  struct stat st {};
+  for (const fs::path& p : {bob.home_dir, bob_runtime}) {
+    ASSERT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_uid, uid_of(bob_id)) << p;
+    EXPECT_EQ(st.st_gid, uid_of(bob_id)) << p;
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << p;
+  }
+  ASSERT_EQ(::lstat((bob.home_dir / "diary.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid_of(bob_id));
+  for (const char* name : {"passwd", "Xauthority"}) {
+    ASSERT_EQ(::lstat((bob_runtime / name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_uid, uid_of(bob_id)) << name;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+  }
+  EXPECT_EQ(alice_backend.inspect("iso-alice").status, instance_status::running);
+  EXPECT_EQ(b.inspect("iso-bob").status, instance_status::running);
 }
 
 TEST_F(local_backend_test, AFolderTheAccountCannotPassIsNamedWithTheFix) {

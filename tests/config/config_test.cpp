@@ -245,7 +245,7 @@ TEST(config_defaults, new_defaults_match_the_documentation) {
   EXPECT_FALSE(cfg.desktops.remove_unknown);
   EXPECT_EQ(cfg.local.xvnc, "Xvnc");
   EXPECT_EQ(cfg.local.session_command, "openbox & exec xterm");
-  EXPECT_EQ(cfg.local.run_as, "deskgate-desktop");
+  EXPECT_EQ(cfg.local.uid_base, 200000u);
   EXPECT_EQ(cfg.local.geometry, "1280x800");
   EXPECT_EQ(cfg.desktop_types[0].secret_env, "VNC_PW");
   EXPECT_EQ(cfg.desktop_types[0].pids, 0);
@@ -349,7 +349,7 @@ session_recheck_interval = "2m"
 [local]
 xvnc = "/usr/bin/Xvnc"
 session_command = "startxfce4"
-run_as = "desk"
+uid_base = 300000
 geometry = "1920x1080"
 
 [[docker_hosts]]
@@ -451,7 +451,7 @@ TEST(config_file, every_key_is_read) {
   EXPECT_TRUE(cfg.desktops.remove_unknown);
   EXPECT_EQ(cfg.local.xvnc, "/usr/bin/Xvnc");
   EXPECT_EQ(cfg.local.session_command, "startxfce4");
-  EXPECT_EQ(cfg.local.run_as, "desk");
+  EXPECT_EQ(cfg.local.uid_base, 300000u);
   EXPECT_EQ(cfg.local.geometry, "1920x1080");
 
   ASSERT_EQ(cfg.docker_hosts.size(), 2u);
@@ -836,11 +836,9 @@ TEST(config_errors, bad_local_keys) {
   expect_errors({
       {"[local]\nxvnc = \"\"\n", {"local.xvnc: must not be empty", "line 2"}},
       {"[local]\nsession_command = \"\"\n", {"local.session_command: must not be empty"}},
-      {"[local]\nrun_as = \"\"\n", {"local.run_as: must be an account name"}},
-      {"[local]\nrun_as = \"a b\"\n", {"local.run_as: must be an account name"}},
-      {"[local]\nrun_as = \"a:b\"\n", {"local.run_as: must be an account name"}},
-      {"[local]\nrun_as = \"-u\"\n", {"local.run_as: must be an account name"}},
-      {"[local]\nrun_as = 1000\n", {"local.run_as: expected a string"}},
+      {"[local]\nuid_base = 999\n", {"local.uid_base: must be at least 1000"}},
+      {"[local]\nuid_base = -1\n", {"local.uid_base"}},
+      {"[local]\nuid_base = \"200000\"\n", {"local.uid_base: expected an integer"}},
       {"[local]\ngeometry = 1280\n", {"local.geometry: expected a string"}},
       {"[local]\ndisplay = \":1\"\n", {"local.display: unknown key", "line 2"}},
       {"local = 1\n", {"local: expected a table"}},
@@ -1196,7 +1194,7 @@ TEST(config_env, new_desktops_and_local_keys) {
                      {"DESKGATE_DESKTOPS_REMOVE_UNKNOWN", "yes"},
                      {"DESKGATE_LOCAL_XVNC", "/opt/tigervnc/bin/Xvnc"},
                      {"DESKGATE_LOCAL_SESSION_COMMAND", "exec xterm"},
-                     {"DESKGATE_LOCAL_RUN_AS", "nobody"},
+                     {"DESKGATE_LOCAL_UID_BASE", "100000"},
                      {"DESKGATE_LOCAL_GEOMETRY", "1024x768"}});
   EXPECT_EQ(cfg.desktops.scheduler_interval, 10s);
   EXPECT_EQ(cfg.desktops.reconcile_interval, 2min);
@@ -1207,7 +1205,7 @@ TEST(config_env, new_desktops_and_local_keys) {
   EXPECT_TRUE(cfg.desktops.remove_unknown);
   EXPECT_EQ(cfg.local.xvnc, "/opt/tigervnc/bin/Xvnc");
   EXPECT_EQ(cfg.local.session_command, "exec xterm");
-  EXPECT_EQ(cfg.local.run_as, "nobody");
+  EXPECT_EQ(cfg.local.uid_base, 100000u);
   EXPECT_EQ(cfg.local.geometry, "1024x768");
 }
 
@@ -1261,7 +1259,7 @@ TEST(config_env, malformed_values_name_the_variable_and_key) {
                         bad{"DESKGATE_DESKTOPS_REMOVE_UNKNOWN", "sometimes", "desktops.remove_unknown"},
                         bad{"DESKGATE_LOCAL_XVNC", "", "local.xvnc"},
                         bad{"DESKGATE_LOCAL_SESSION_COMMAND", "", "local.session_command"},
-                        bad{"DESKGATE_LOCAL_RUN_AS", "root:root", "local.run_as"},
+                        bad{"DESKGATE_LOCAL_UID_BASE", "12ab", "local.uid_base"},
                         bad{"DESKGATE_LOCAL_GEOMETRY", "huge", "local.geometry"}}) {
     SCOPED_TRACE(std::string(b.variable) + "=" + b.value);
     std::string message = load_error("", {{b.variable, b.value}});
@@ -1399,7 +1397,7 @@ TEST(config_render, every_docker_host_and_type_key_is_rendered) {
   for (const char* key : {"name", "url", "tls_ca", "tls_cert", "tls_key", "publish_address", "network",
                           "backend_host", "http_port", "start_timeout", "cpus", "memory", "shm_size", "pids", "env",
                           "secret_env", "scheduler_interval", "reconcile_interval", "stop_grace", "port_range_end",
-                          "session_command", "run_as", "geometry"}) {
+                          "session_command", "uid_base", "geometry"}) {
     SCOPED_TRACE(key);
     EXPECT_TRUE(has(text, "\n" + std::string(key) + " = "));
   }

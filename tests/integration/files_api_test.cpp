@@ -384,6 +384,49 @@ TEST_F(files_api, MovesAcrossSpacesGoWhereTheCallerMayWriteAndNowhereElse) {
   EXPECT_TRUE(audited);
 }
 
+// As root (as these tests run), what the API creates in a home belongs to uid and gid local.uid_base + the
+// user's id, the account that user's local desktops run as, and no other desktop account may look inside;
+// in shared, to root with the group uid_base that the writers' desktops join, writable for that group. A
+// move between spaces hands what moved to the new space's owner.
+TEST_F(files_api, FilesBelongToTheAccountOfTheirSpacesDesktops) {
+  ASSERT_EQ(::geteuid(), 0u) << "these tests run as root";
+  const uid_t base = 200000;  // local.uid_base's default
+  const uid_t sam = base + static_cast<uid_t>(id_of("sam"));
+  const uid_t tina = base + static_cast<uid_t>(id_of("tina"));
+  auto stat_of = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st;
+  };
+  auto expect_owner = [&](const fs::path& p, uid_t uid, gid_t gid, mode_t mode) {
+    auto st = stat_of(p);
+    EXPECT_EQ(st.st_uid, uid) << p;
+    EXPECT_EQ(st.st_gid, gid) << p;
+    EXPECT_EQ(st.st_mode & 07777, mode) << p;
+  };
+
+  ASSERT_EQ(put(student, "home", "a.txt", "x").status, 201);
+  ASSERT_EQ(mkdir(student, "home", "Ordner").status, 201);
+  expect_owner(home_of("sam"), sam, sam, 0700);
+  expect_owner(home_of("sam") / "a.txt", sam, sam, 0644);
+  expect_owner(home_of("sam") / "Ordner", sam, sam, 0755);
+
+  ASSERT_EQ(put(teacher, "shared", "Blatt.txt", "1").status, 201);
+  ASSERT_EQ(mkdir(teacher, "shared", "Mappe").status, 201);
+  ASSERT_EQ(put(teacher, "shared", "Mappe/Lösung.txt", "42").status, 201);
+  expect_owner(shared(), 0, base, 02775);
+  expect_owner(shared() / "Blatt.txt", 0, base, 0664);
+  expect_owner(shared() / "Mappe", 0, base, 02775);
+
+  ASSERT_EQ(put(teacher, "home", "Entwurf.txt", "2").status, 201);
+  expect_owner(home_of("tina") / "Entwurf.txt", tina, tina, 0644);
+  ASSERT_EQ(move(teacher, "home", "Entwurf.txt", "Entwurf.txt", "shared").status, 204);
+  expect_owner(shared() / "Entwurf.txt", 0, base, 0664);
+  ASSERT_EQ(move(teacher, "shared", "Mappe", "Mappe", "home").status, 204);
+  expect_owner(home_of("tina") / "Mappe", tina, tina, 02775);
+  expect_owner(home_of("tina") / "Mappe" / "Lösung.txt", tina, tina, 0664);
+}
+
 TEST_F(files_api, RangeAndConditionalDownloads) {
   std::string content;
   for (int i = 0; i < 1000; ++i) content += static_cast<char>('a' + i % 26);

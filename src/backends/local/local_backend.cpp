@@ -23,6 +23,8 @@
 
 #include "backends/local/local_process.hpp"
 #include "core/error.hpp"
+#include "files/confined_fs.hpp"
+#include "files/file_service.hpp"
 #include "log/log.hpp"
 #include "rfb/rfb_probe.hpp"
 #include "rfb/vnc_auth.hpp"
@@ -193,8 +195,9 @@ void check_reachable(const fs::path& dir, const local::account& who) {
     if (::stat(p.c_str(), &st) != 0)
       throw error(errc::internal, "cannot check " + p.string() + ": " + std::strerror(errno));
     if (!searchable_by(st, who))
-      throw error(errc::internal, "the desktop account " + who.name + " cannot reach " + target.string() + ": " +
-                                      p.string() + " is not searchable for it (fix: chmod o+x " + p.string() + ")");
+      throw error(errc::internal, "the desktop account (uid " + std::to_string(who.uid) + ") cannot reach " +
+                                      target.string() + ": " + p.string() +
+                                      " is not searchable for it (fix: chmod o+x " + p.string() + ")");
   };
   check(walk);
   for (const auto& part : target.relative_path()) {
@@ -216,6 +219,12 @@ void ensure_private_dir(const fs::path& dir) {
     throw error(errc::internal, "cannot create " + dir.string() + ": " + std::strerror(errno));
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw error(errc::internal, dir.string() + " exists and is not a folder");
+}
+
+// 0700: other desktops' accounts must not even look inside.
+void restrict_to_owner(const fs::path& dir) {
+  if (::chmod(dir.c_str(), 0700) != 0)
+    throw error(errc::internal, "cannot restrict " + dir.string() + ": " + std::strerror(errno));
 }
 
 void hand_over(const fs::path& dir, const local::account& to) {
@@ -295,22 +304,31 @@ local_backend::local_backend(local_backend_config cfg, std::filesystem::path dat
 
 fs::path local_backend::runtime_dir(const std::string& container_id) const { return desktops_dir_ / container_id; }
 
-local::account local_backend::desktop_account() const {
+// As root, every user's desktops run as an account of their own (uid and gid local.uid_base + the user's
+// id, no passwd entry), so one desktop cannot read another user's home or runtime files, nor signal,
+// trace or connect to another user's processes. A desktop that may change a writable mount (the shared
+// space) also joins the group local.uid_base, which those folders belong to.
+local::account local_backend::desktop_account(const desktop_spec& spec) const {
   if (!is_root()) return local::current_account();
-  auto acct = local::find_account(cfg_.run_as);
-  if (!acct)
-    throw error(errc::internal, "the desktop account \"" + cfg_.run_as +
-                                    "\" does not exist: create it (useradd --system --user-group " + cfg_.run_as +
-                                    ") or set local.run_as");
-  if (acct->uid == 0)
-    throw error(errc::internal, "local.run_as must name an unprivileged account, not \"" + cfg_.run_as + "\"");
-  return *acct;
+  local::account acct;
+  acct.name = spec.username;
+  acct.uid = files::desktop_uid(cfg_.uid_base, spec.user_id);
+  acct.gid = acct.uid;
+  acct.groups = {acct.gid};
+  if (std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const desktop_mount& m) { return !m.read_only; }))
+    acct.groups.push_back(files::desktop_uid(cfg_.uid_base, 0));
+  return acct;
 }
 
-std::optional<uid_t> local_backend::expected_uid() const {
+// The account desktop `id` runs as. As root: the owner of its runtime folder, which only root hands over
+// and which its desktop cannot replace (desktops_dir_ is root's), so unlike state.json it can be
+// trusted. nullopt: no account deskgate would have used.
+std::optional<uid_t> local_backend::expected_uid(const std::string& id) const {
   if (!is_root()) return ::geteuid();
-  if (auto acct = local::find_account(cfg_.run_as); acct && acct->uid != 0) return acct->uid;
-  return std::nullopt;
+  struct stat st {};
+  if (::lstat(runtime_dir(id).c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid < cfg_.uid_base)
+    return std::nullopt;
+  return st.st_uid;
 }
 
 fs::path local_backend::resolve_xvnc() const {
@@ -355,9 +373,15 @@ void local_backend::prepare_folders(const desktop_spec& spec, const fs::path& ru
 
   if (is_root()) {
     hand_over(runtime, acct);
-    if (::chmod(runtime.c_str(), 0700) != 0)
-      throw error(errc::internal, "cannot restrict " + runtime.string() + ": " + std::strerror(errno));
-    if (::lstat(home.c_str(), &st) == 0 && st.st_uid != acct.uid) hand_over(home, acct);
+    restrict_to_owner(runtime);
+    // A home written under another account (deskgate before local.uid_base) becomes this user's, all of it.
+    if (::lstat(home.c_str(), &st) == 0 && (st.st_uid != acct.uid || st.st_gid != acct.gid)) {
+      fd_closer parent(::open(home.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (parent.get() < 0)
+        throw error(errc::internal, "cannot open " + home.parent_path().string() + ": " + std::strerror(errno));
+      files::hand_tree(parent.get(), home.filename().string(), files::file_owner{acct.uid, acct.gid, false});
+    }
+    restrict_to_owner(home);
     check_reachable(runtime, acct);
     check_reachable(home, acct);
   }
@@ -530,6 +554,13 @@ void local_backend::start_session(const desktop_spec& spec, const local::account
       ensure_mount_point(req.mount_base, names, acct);
       req.mounts.push_back({fs::absolute(m.source), std::move(names), !m.read_only, m.source_names});
     }
+    // The rest of the data folder (other homes, other desktops' runtime folders, the database) is not
+    // there for the session at all.
+    req.hidden = data_dir_;
+    for (const fs::path& own : {req.mount_base.lexically_normal(), runtime}) {
+      auto below = own.lexically_relative(data_dir_);
+      if (!below.empty() && *below.begin() != "..") req.kept.push_back(own);
+    }
   } else if (!spec.mounts.empty()) {
     log::info("local desktops show folder mounts only when deskgate runs as root", {{"desktop", rec.id}});
   }
@@ -558,7 +589,7 @@ started_instance local_backend::start(const desktop_spec& spec, const std::strin
   if (!valid_geometry(cfg_.geometry))
     throw error(errc::internal, "local.geometry must look like 1280x800, not \"" + cfg_.geometry + "\"");
   fs::path xvnc = resolve_xvnc();
-  local::account acct = desktop_account();
+  local::account acct = desktop_account(spec);
   const local::account* run_as = is_root() ? &acct : nullptr;
 
   {
@@ -619,8 +650,8 @@ started_instance local_backend::start(const desktop_spec& spec, const std::strin
 // and account, and, while it still has a command line, one that names this desktop's socket.
 bool local_backend::is_our_xvnc(const desktop_record& r, const local::process_info& info) const {
   if (r.xvnc_start_time != 0 && info.start_time != r.xvnc_start_time) return false;
-  auto uid = expected_uid();
-  if (uid ? info.uid != *uid : info.uid != r.uid) return false;
+  auto uid = expected_uid(r.id);
+  if (!uid || info.uid != *uid) return false;
   std::string cmdline = local::read_cmdline(r.xvnc_pid);
   if (cmdline.empty()) return r.xvnc_start_time != 0;  // exiting: its memory, and command line, are gone
   return cmdline.find(" -rfbunixpath " + r.socket + " ") != std::string::npos;
@@ -678,9 +709,9 @@ void local_backend::end_processes(const desktop_record& r, std::chrono::millisec
     }
   };
   // Running as root, signal only the desktop account's processes (never a privileged program someone
-  // started from the session).
+  // started from the session, nor another desktop's).
   auto signal_group = [&](int sig) {
-    auto uid = expected_uid();
+    auto uid = expected_uid(r.id);
     bool all_ours = true;
     std::vector<pid_t> members = local::group_members(pgid);
     if (is_root()) {

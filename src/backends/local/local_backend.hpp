@@ -5,7 +5,7 @@
 //
 // The desktops are not children that die with the gateway: a state file in the runtime folder records
 // their processes, so a restarted gateway finds them again (list, inspect, stop). When deskgate runs as
-// root the desktops run as local.run_as (default "deskgate-desktop").
+// root each user's desktops run as an account of their own: uid and gid local.uid_base + the user's id.
 //
 // Calls block (process start-up, SIGTERM grace); the manager runs them on its own threads and calls
 // them for one desktop at a time. Different desktops may be started concurrently.
@@ -63,8 +63,8 @@ class local_backend final : public backend {
   static constexpr int last_display = 999;
 
  private:
-  local::account desktop_account() const;
-  std::optional<uid_t> expected_uid() const;
+  local::account desktop_account(const desktop_spec& spec) const;
+  std::optional<uid_t> expected_uid(const std::string& id) const;
   std::filesystem::path resolve_xvnc() const;
   void prepare_folders(const desktop_spec& spec, const std::filesystem::path& runtime,
                        const local::account& acct) const;

@@ -70,10 +70,6 @@ std::optional<account> account_from(int (*lookup)(const void*, passwd*, char*, s
   }
 }
 
-int lookup_by_name(const void* key, passwd* pw, char* buf, std::size_t len, passwd** out) {
-  return ::getpwnam_r(static_cast<const char*>(key), pw, buf, len, out);
-}
-
 int lookup_by_uid(const void* key, passwd* pw, char* buf, std::size_t len, passwd** out) {
   return ::getpwuid_r(*static_cast<const uid_t*>(key), pw, buf, len, out);
 }
@@ -85,6 +81,7 @@ enum class spawn_stage : int {
   redirect,
   mount_namespace,
   mount_folder,
+  hide_data,
   set_groups,
   set_gid,
   set_uid,
@@ -102,6 +99,8 @@ std::string_view stage_text(spawn_stage s) {
       return "creating its mount namespace (folder mounts need root with CAP_SYS_ADMIN)";
     case spawn_stage::mount_folder:
       return "mounting a folder into its home (a symbolic link or a missing folder at the target?)";
+    case spawn_stage::hide_data:
+      return "hiding deskgate's data folder but for its own folders";
     case spawn_stage::set_groups:
       return "setting its groups";
     case spawn_stage::set_gid:
@@ -130,6 +129,16 @@ struct child_mount {
   std::size_t target_count;
   bool writable;
 };
+
+// A folder put back under the hidden one: its path, and the names below the hidden folder.
+struct child_kept {
+  const char* path;
+  const char* const* names;
+  std::size_t count;
+};
+
+// At most this many folders are put back (the home and the runtime folder).
+constexpr std::size_t max_kept = 4;
 
 // Opens the folder `names` below the open folder `dir` one name at a time without following links; -1
 // on failure. Takes over `dir`.
@@ -161,6 +170,9 @@ struct child_plan {
   const char* mount_base;
   const child_mount* mounts;
   std::size_t mount_count;
+  const char* hidden;  // nullptr: nothing is hidden
+  const child_kept* kept;
+  std::size_t kept_count;
 };
 
 [[noreturn]] void child_fail(const child_plan& plan, spawn_stage stage) {
@@ -170,11 +182,12 @@ struct child_plan {
   ::_exit(127);
 }
 
+constexpr int path_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
 // In the child, before it gives up root: a private mount namespace, then each folder cloned from its
 // source and attached to its target, both opened inside the new namespace (descriptors from before
 // unshare() name mounts of the old one). The new mount API makes the clone read-only before anyone sees it.
 void mount_folders(const child_plan& plan) {
-  constexpr int path_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   if (::unshare(CLONE_NEWNS) != 0) child_fail(plan, spawn_stage::mount_namespace);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(plan, spawn_stage::mount_namespace);
   for (std::size_t i = 0; i < plan.mount_count; ++i) {
@@ -194,6 +207,34 @@ void mount_folders(const child_plan& plan) {
     ::close(tree);
     ::close(source);
     ::close(target);
+  }
+}
+
+// Then deskgate's data folder (every home, every desktop's runtime folder, the database) disappears under
+// an empty tmpfs, and only the kept folders, cloned with their mounts beforehand, are put back: whatever
+// the permissions there, the session cannot even see the names of what is not its own.
+void hide_data(const child_plan& plan) {
+  int clones[max_kept];
+  for (std::size_t i = 0; i < plan.kept_count; ++i) {
+    clones[i] = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, plan.kept[i].path,
+                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW));
+    if (clones[i] < 0) child_fail(plan, spawn_stage::hide_data);
+  }
+  if (::mount("deskgate", plan.hidden, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0711,size=64k") != 0)
+    child_fail(plan, spawn_stage::hide_data);
+  for (std::size_t i = 0; i < plan.kept_count; ++i) {
+    int dir = ::open(plan.hidden, path_flags);
+    for (std::size_t k = 0; dir >= 0 && k < plan.kept[i].count; ++k) {
+      ::mkdirat(dir, plan.kept[i].names[k], 0711);
+      int next = ::openat(dir, plan.kept[i].names[k], path_flags);
+      ::close(dir);
+      dir = next;
+    }
+    if (dir < 0 ||
+        ::syscall(SYS_move_mount, clones[i], "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+      child_fail(plan, spawn_stage::hide_data);
+    ::close(clones[i]);
+    ::close(dir);
   }
 }
 
@@ -217,7 +258,8 @@ void mount_folders(const child_plan& plan) {
   }
   if (::dup2(plan.null_fd, 0) < 0 || ::dup2(plan.output_fd, 1) < 0 || ::dup2(plan.output_fd, 2) < 0)
     child_fail(plan, spawn_stage::redirect);
-  if (plan.mount_count > 0) mount_folders(plan);
+  if (plan.mount_count > 0 || plan.hidden != nullptr) mount_folders(plan);
+  if (plan.hidden != nullptr) hide_data(plan);
   if (plan.switch_account) {
     // Raw system calls: they change this (only) thread, without glibc's all-threads machinery.
     if (::syscall(SYS_setgroups, plan.group_count, plan.groups) != 0) child_fail(plan, spawn_stage::set_groups);
@@ -225,7 +267,9 @@ void mount_folders(const child_plan& plan) {
     if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) child_fail(plan, spawn_stage::set_uid);
   }
   if (::chdir(plan.work_dir) != 0) child_fail(plan, spawn_stage::work_dir);
-  ::umask(022);
+  // 002: a home's group is its user's alone, and in the shared space (set-group-ID, the writers' group)
+  // what one teacher's desktop makes stays changeable by the others'.
+  ::umask(002);
   if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < plan.max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
@@ -353,8 +397,6 @@ std::optional<process_info> read_stat(pid_t pid) {
 
 }  // namespace
 
-std::optional<account> find_account(const std::string& name) { return account_from(&lookup_by_name, name.c_str()); }
-
 account current_account() {
   uid_t uid = ::geteuid();
   if (auto a = account_from(&lookup_by_uid, &uid)) return *a;
@@ -421,6 +463,30 @@ pid_t spawn(const spawn_request& request) {
   plan.mount_base = mount_base.c_str();
   plan.mounts = mounts.data();
   plan.mount_count = mounts.size();
+
+  std::string hidden = request.hidden.string();
+  std::vector<std::string> kept_paths;
+  std::vector<std::vector<std::string>> kept_names;
+  std::vector<std::vector<const char*>> kept_name_ptrs;
+  std::vector<child_kept> kept;
+  if (request.kept.size() > max_kept) throw error(errc::internal, "too many folders to keep visible");
+  for (const auto& k : request.kept) {
+    auto& names = kept_names.emplace_back();
+    for (const auto& part : k.lexically_normal().lexically_relative(request.hidden.lexically_normal())) {
+      if (part == "..") throw error(errc::internal, k.string() + " is not below " + hidden);
+      if (part != "." && !part.empty()) names.push_back(part.string());
+    }
+    if (names.empty()) throw error(errc::internal, k.string() + " is not below " + hidden);
+    kept_paths.push_back(k.string());
+  }
+  for (std::size_t i = 0; i < kept_names.size(); ++i) {
+    auto& ptrs = kept_name_ptrs.emplace_back();
+    for (const auto& n : kept_names[i]) ptrs.push_back(n.c_str());
+    kept.push_back({kept_paths[i].c_str(), ptrs.data(), ptrs.size()});
+  }
+  plan.hidden = request.hidden.empty() ? nullptr : hidden.c_str();
+  plan.kept = kept.data();
+  plan.kept_count = kept.size();
 
   pid_t pid = ::fork();
   if (pid < 0) throw error(errc::internal, "cannot start " + program + ": fork failed: " + errno_text(errno));

@@ -14,16 +14,14 @@
 
 namespace deskgate::local {
 
-// A Unix account desktop processes run as.
+// The account desktop processes run as (as root: ids of their own, with no passwd entry).
 struct account {
-  std::string name;
+  std::string name;  // for USER and messages
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;  // supplementary groups, the primary one included
 };
 
-// nullopt when no such account exists.
-std::optional<account> find_account(const std::string& name);
 // The account this process runs as (effective uid).
 account current_account();
 
@@ -47,6 +45,10 @@ struct spawn_request {
   const account* run_as = nullptr;   // set: the child switches to this account before exec
   std::filesystem::path mount_base;  // the folder mounts' targets are below (the home)
   std::vector<folder_mount> mounts;  // non-empty: the child gets its own mount namespace first
+  // Set: in the child's mount namespace (after the folder mounts) an empty tmpfs covers this folder, and
+  // only the folders `kept`, each below it, are put back (with the mounts below them).
+  std::filesystem::path hidden;
+  std::vector<std::filesystem::path> kept;
 };
 
 // Starts the program and returns its pid once exec succeeded. Only async-signal-safe calls run between
