@@ -280,8 +280,9 @@ TEST_F(teaching_api, TheTypeMustExistAndBeEnabled) {
 TEST_F(teaching_api, TeachersChooseAmongEveryEnabledType) {
   auto a = t.request("GET", "/api/assignable-desktop-types", &tina);
   ASSERT_EQ(a.status, 200) << a.body;
+  auto listed = json_of(a);  // kept: a range-for over a temporary's member would read freed memory
   std::vector<std::string> slugs;
-  for (const auto& type : json_of(a)["desktop_types"]) slugs.push_back(type["slug"].get<std::string>());
+  for (const auto& type : listed["desktop_types"]) slugs.push_back(type["slug"].get<std::string>());
   EXPECT_NE(std::find(slugs.begin(), slugs.end(), "lab"), slugs.end());
   EXPECT_NE(std::find(slugs.begin(), slugs.end(), "light"), slugs.end());
   EXPECT_EQ(std::find(slugs.begin(), slugs.end(), "off"), slugs.end());
