@@ -86,9 +86,8 @@ usable_desktop running_desktop_for(services& s, const http::context& ctx, std::s
   bool admin = ctx.user->user_role == role::admin;
   // Teachers watch the desktops of their groups' members, only ever view-only (without it they are
   // strangers like anyone else).
-  bool teacher_of_owner =
-      d && view_only && ctx.user->user_role == role::teacher && s.db.shares_group(ctx.user->user_id, d->user_id);
-  if (!owner && !admin && !teacher_of_owner) throw error(errc::not_found, "There is no such desktop.");
+  bool watcher = d && view_only && may_observe(s.db, ctx.user->user_role, ctx.user->user_id, d->user_id);
+  if (!owner && !admin && !watcher) throw error(errc::not_found, "There is no such desktop.");
   if (d->state != desktop_state::running) {
     throw error(errc::conflict,
                 "The desktop is " + std::string(to_string(d->state)) + ", not running; start it first.");
@@ -101,6 +100,18 @@ usable_desktop running_desktop_for(services& s, const http::context& ctx, std::s
     throw error(errc::conflict, "This desktop type cannot be watched view-only.");
   }
   return {std::move(found->desk), std::move(found->type), observer};
+}
+
+bool may_observe(store& db, role viewer_role, std::int64_t viewer_id, std::int64_t owner_id) {
+  if (viewer_role == role::admin) return true;
+  return viewer_role == role::teacher && db.shares_group(viewer_id, owner_id);
+}
+
+void close_unauthorized_observers(services& s) {
+  s.relays.recheck_observers([&s](std::int64_t viewer_id, std::int64_t owner_id) {
+    auto viewer = s.db.find_user(viewer_id);  // the role now: a teacher made a student watches no more
+    return viewer && may_observe(s.db, viewer->user_role, viewer_id, owner_id);
+  });
 }
 
 }  // namespace deskgate::api

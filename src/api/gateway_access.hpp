@@ -37,4 +37,12 @@ struct usable_desktop {
 usable_desktop running_desktop_for(services& s, const http::context& ctx, std::string_view public_id,
                                    bool view_only = false);
 
+// Whether someone of role `viewer_role` may watch (view-only) the desktops of `owner_id`: admins anyone,
+// teachers the members of their own groups.
+bool may_observe(store& db, role viewer_role, std::int64_t viewer_id, std::int64_t owner_id);
+
+// Closes the observers' relays whose viewer may no longer watch (close code 4003): after an admin
+// changed a group, and periodically for groups that changed at a sign-in through the identity provider.
+void close_unauthorized_observers(services& s);
+
 }  // namespace deskgate::api

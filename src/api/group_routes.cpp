@@ -2,6 +2,7 @@
 // list of running desktops of a group's members, and the admins' management of local groups (accounts
 // without an IdP have no synced groups). Groups synced from the IdP are changed only by the IdP.
 #include "api/audit.hpp"
+#include "api/gateway_access.hpp"
 #include "api/json_io.hpp"
 #include "api/services.hpp"
 #include "core/error.hpp"
@@ -100,6 +101,7 @@ http::response set_members(services& s, http::context& ctx) {
     if (!s.db.find_user(id)) throw error(errc::bad_request, "There is no user with id " + std::to_string(id) + ".");
   }
   s.db.set_group_members(g.id, ids);
+  close_unauthorized_observers(s);  // a teacher taken out stops watching the members at once
   record_audit(s, ctx, {"group.members", "group:" + std::to_string(g.id), true, std::nullopt, "", {{"user_ids", ids}}});
   return json_response(200, group_json(*s.db.find_group(g.id)));
 }
@@ -107,6 +109,7 @@ http::response set_members(services& s, http::context& ctx) {
 http::response delete_group(services& s, http::context& ctx) {
   auto g = local_group(s, ctx.params.get("id"));
   s.db.delete_group(g.id);
+  close_unauthorized_observers(s);
   record_audit(s, ctx, {"group.delete", "group:" + std::to_string(g.id), true, std::nullopt, "", {{"name", g.name}}});
   return http::response::no_content();
 }

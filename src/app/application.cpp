@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include "api/gateway_access.hpp"
 #include "api/services.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/session_service.hpp"
@@ -201,6 +202,7 @@ struct application::impl {
     tasks.push_back(
         std::make_unique<periodic_task>("relay session check", cfg.gateway.session_recheck_interval, [this] {
           relays.recheck_sessions([this](std::int64_t sid) { return sessions.still_valid(sid); });
+          api::close_unauthorized_observers(services);  // groups synced from the IdP at a sign-in
           // Thousands of relays coming and going leave glibc holding freed memory; hand it back.
           ::malloc_trim(0);
         }));

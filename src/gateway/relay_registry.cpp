@@ -57,6 +57,19 @@ void relay_registry::recheck_sessions(const std::function<bool(std::int64_t)>& s
   }
 }
 
+void relay_registry::recheck_observers(
+    const std::function<bool(std::int64_t viewer_id, std::int64_t owner_id)>& still_allowed) {
+  std::map<std::pair<std::int64_t, std::int64_t>, bool> verdicts;  // one look-up per viewer and owner
+  for (auto& r : collect([](const relay_handle& h) { return h.target().observed_owner_id != 0; })) {
+    const relay_target& t = r->target();
+    auto [it, fresh] = verdicts.emplace(std::pair(t.user_id, t.observed_owner_id), true);
+    if (fresh) it->second = still_allowed(t.user_id, t.observed_owner_id);
+    if (!it->second) {
+      r->close(close_observation_ended, "You no longer teach a group of this desktop's owner, so watching ended.");
+    }
+  }
+}
+
 std::size_t relay_registry::open_count() {
   return collect([](const relay_handle&) { return true; }).size();
 }

@@ -8,7 +8,7 @@
 #include "backends/docker/docker_client.hpp"
 #include "desktops/desktop_manager.hpp"
 #include "rfb/rfb_probe.hpp"
-#include "support/dockerd.hpp"
+#include "support/docker_suite.hpp"
 #include "support/test_app.hpp"
 #include "support/ws_client.hpp"
 
@@ -17,29 +17,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class docker_desktops : public ::testing::Test {
+class docker_desktops : public docker_suite {
  protected:
-  static void SetUpTestSuite() {
-    engine_ = new private_engine();
-    build_desktop_image(*engine_);
-  }
-  static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
-  }
   static std::string toml(const temp_dir& dir) {
-    return "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"" + dir.path().string() +
-           "\"\n[desktops]\nport_range_start = 27100\nport_range_end = 27199\n"
-           "[[docker_hosts]]\nname = \"test\"\nurl = \"" +
-           engine_->url() +
-           "\"\n[[desktop_types]]\nslug = \"docker-desktop\"\nname = \"Docker desktop\"\nbackend = \"docker\"\n"
-           "image = \"" +
-           std::string(test_desktop_image) + "\"\nport = 5901\nmemory = \"512m\"\npids = 256\nopen_to_all = true\n";
+    return "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"" + dir.path().string() + "\"\n" +
+           docker_config("docker-desktop", 27100, "memory = \"512m\"\npids = 256\nopen_to_all = true\n");
   }
-  static private_engine* engine_;
 };
-
-private_engine* docker_desktops::engine_ = nullptr;
 
 TEST_F(docker_desktops, StartViewStopRestartAndAdoptThroughTheApi) {
   temp_dir dir;
@@ -113,12 +97,7 @@ TEST_F(docker_desktops, StartViewStopRestartAndAdoptThroughTheApi) {
 // The http relay mode on a real engine: the web port is published on a loopback port the engine picks and
 // reached under /desktop/{id}/http/ (the test image serves the home folder with busybox httpd).
 TEST_F(docker_desktops, TheWebPortIsPublishedOnLoopbackAndReachedUnderTheHttpPrefix) {
-  test_app t("[[docker_hosts]]\nname = \"test\"\nurl = \"" + engine_->url() +
-             "\"\n[[desktop_types]]\nslug = \"docker-web\"\nname = \"Docker web\"\nbackend = \"docker\"\n"
-             "image = \"" +
-             std::string(test_desktop_image) +
-             "\"\nport = 5901\nhttp_port = 8080\nenv = [\"WEB_PORT=8080\"]\nopen_to_all = true\n"
-             "[desktops]\nport_range_start = 27200\nport_range_end = 27299\n");
+  test_app t(docker_config("docker-web", 27200, "http_port = 8080\nenv = [\"WEB_PORT=8080\"]\nopen_to_all = true\n"));
   auto anna = t.add_user("anna", "student");
   auto id = t.start_desktop(anna, "docker-web");
   t.wait_for_state(anna, id, "running");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/store.hpp"
+#include "support/event_stream.hpp"
 #include "support/test_app.hpp"
 #include "support/viewer.hpp"
 #include "support/ws_client.hpp"
@@ -13,22 +14,6 @@ namespace deskgate::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<ws_client> open_events(test_app& t, const signed_in* who,
-                                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-  if (who) headers.emplace_back("Cookie", who->cookie);
-  auto c = std::make_unique<ws_client>();
-  c->connect(t.port(), {"/api/events", std::move(headers)});
-  return c;
-}
-
-// The next message as JSON; a null json on close or timeout.
-nlohmann::json next_event(ws_client& c, std::chrono::milliseconds timeout = 10s) {
-  auto m = c.read(timeout);
-  if (!m) return nullptr;
-  EXPECT_TRUE(m->text);
-  return nlohmann::json::parse(m->data);
-}
 
 // Reads until a desktop message for `id` in `state` arrives; false on close or timeout first.
 bool saw_state(ws_client& c, const std::string& id, const std::string& state) {
@@ -120,14 +105,6 @@ TEST(EventsApi, TeachersSeeTheDesktopsOfTheirGroupsMembers) {
   }
   t.request("DELETE", "/api/desktops/" + sam_desktop, &sam);
   t.request("DELETE", "/api/desktops/" + bert_desktop, &bert);
-}
-
-// The next observation message; a null json on close or timeout.
-nlohmann::json next_observation(ws_client& c) {
-  for (;;) {
-    auto e = next_event(c, 10s);
-    if (e.is_null() || e["type"] == "observation") return e;
-  }
 }
 
 TEST(EventsApi, TheOwnerHearsWhoWatchesTheirDesktop) {

@@ -384,6 +384,12 @@ void private_engine::stop() {
   }
 }
 
+command_result private_engine::exec(const std::string& container, const std::vector<std::string>& command) const {
+  std::vector<std::string> args{"docker", "-H", url(), "exec", container};
+  args.insert(args.end(), command.begin(), command.end());
+  return run_tool(args, 60s);
+}
+
 void build_desktop_image(const private_engine& engine, const std::string& image) {
   fs::path script = source_root() / "scripts" / "build-desktop-image.sh";
   auto r = run_tool({"/bin/bash", script.string(), engine.socket().string(), image}, 300s);

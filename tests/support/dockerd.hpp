@@ -18,6 +18,12 @@ namespace deskgate::testing {
 
 enum class engine_kind { docker, podman };
 
+// What a command run to completion did: its exit status, stdout and stderr together.
+struct command_result {
+  int status = -1;
+  std::string output;
+};
+
 std::string_view to_string(engine_kind kind);
 // Whether the engine's program is installed (dockerd / podman on PATH or in /usr/sbin, /usr/bin).
 bool engine_installed(engine_kind kind);
@@ -47,6 +53,9 @@ class private_engine {
   // The network desktops join by default ("bridge" for dockerd, "podman" for Podman).
   std::string default_network() const;
 
+  // Runs `command` inside the running container `container` (the docker CLI's exec, which Podman's
+  // service answers too); returns its exit status and output.
+  command_result exec(const std::string& container, const std::vector<std::string>& command) const;
   // Force-removes every container of this engine (test clean-up).
   void remove_all_containers();
   void stop();
@@ -72,11 +81,7 @@ inline constexpr const char* test_desktop_image = "deskgate-test-desktop:latest"
 // Throws std::runtime_error with the script's output when it fails.
 void build_desktop_image(const private_engine& engine, const std::string& image = test_desktop_image);
 
-// Runs a command to completion (stdout and stderr together); returns {exit status, output}.
-struct command_result {
-  int status = -1;
-  std::string output;
-};
+// Runs a command to completion.
 command_result run_tool(const std::vector<std::string>& args,
                         std::chrono::milliseconds timeout = std::chrono::seconds(120));
 

@@ -129,12 +129,17 @@ std::int64_t test_app::add_group(const std::string& name, const std::vector<std:
   auto created = post_json("/api/admin/groups", {{"name", name}}, &admin);
   EXPECT_EQ(created.status, 201) << created.body;
   auto id = nlohmann::json::parse(created.body, nullptr, false).value("id", std::int64_t{0});
+  set_group_members(id, usernames);
+  return id;
+}
+
+void test_app::set_group_members(std::int64_t group_id, const std::vector<std::string>& usernames) {
+  auto admin = login_admin();
   auto ids = nlohmann::json::array();
   for (const auto& u : usernames) ids.push_back(app().db().find_user_by_username(u)->id);
-  auto set = request("PUT", "/api/admin/groups/" + std::to_string(id) + "/members", &admin,
+  auto set = request("PUT", "/api/admin/groups/" + std::to_string(group_id) + "/members", &admin,
                      nlohmann::json{{"user_ids", ids}}.dump(), {{"Content-Type", "application/json"}});
   EXPECT_EQ(set.status, 200) << set.body;
-  return id;
 }
 
 }  // namespace deskgate::testing

@@ -73,6 +73,8 @@ class test_app {
 
   // Creates a local group of these users through the admin API; returns its id.
   std::int64_t add_group(const std::string& name, const std::vector<std::string>& usernames);
+  // Replaces a local group's members as the admin does (the test fails if that is refused).
+  void set_group_members(std::int64_t group_id, const std::vector<std::string>& usernames);
 
   void stop();
 

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "backends/docker/docker_client.hpp"
+#include "core/crypto.hpp"
 #include "core/error.hpp"
 #include "log/log.hpp"
 
@@ -24,6 +25,10 @@ using json = nlohmann::json;
 constexpr std::string_view label_desktop = "deskgate.desktop";
 constexpr std::string_view label_user = "deskgate.user";
 constexpr std::string_view label_type = "deskgate.type";
+// A fingerprint of the bind mounts the container was created with: a restart with other folders (an
+// assignment changed, a folder refused since) needs a new container, as the engine keeps a container's
+// mounts and binds their sources again, following links, at every start.
+constexpr std::string_view label_mounts = "deskgate.mounts";
 
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
@@ -73,6 +78,27 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(value);
 }
+
+// The home at /home/desktop and the spec's folders below it; none without a home. A Mounts entry rather
+// than a "src:dst:rw" Binds string: paths with ':' or ',' stay intact.
+json bind_mounts(const desktop_spec& spec) {
+  json mounts = json::array();
+  if (spec.home_dir.empty()) return mounts;
+  const std::string home = docker_backend::home_mount;
+  mounts.push_back({{"Type", "bind"},
+                    {"Source", std::filesystem::absolute(spec.home_dir).string()},
+                    {"Target", home},
+                    {"ReadOnly", false}});
+  for (const auto& m : spec.mounts) {
+    mounts.push_back({{"Type", "bind"},
+                      {"Source", std::filesystem::absolute(m.full_source()).string()},
+                      {"Target", home + "/" + m.target},
+                      {"ReadOnly", m.read_only}});
+  }
+  return mounts;
+}
+
+std::string mounts_fingerprint(const json& mounts) { return crypto::sha256_hex(mounts.dump()); }
 
 json exposed_ports(const desktop_type& type) {
   json ports = {{port_key(type.port), json::object()}};
@@ -184,17 +210,10 @@ std::string docker_backend::create(const desktop_spec& spec) {
       throw error{errc::internal, fmt::format("desktop {}: cannot create the home folder {}: {}", spec.public_id,
                                               home.string(), ec.message())};
     }
-    // A Mounts entry rather than a "src:dst:rw" Binds string: paths with ':' or ',' stay intact.
-    json mounts =
-        json::array({{{"Type", "bind"}, {"Source", home.string()}, {"Target", home_mount}, {"ReadOnly", false}}});
-    for (const auto& m : spec.mounts) {
-      mounts.push_back({{"Type", "bind"},
-                        {"Source", std::filesystem::absolute(m.full_source()).string()},
-                        {"Target", std::string(home_mount) + "/" + m.target},
-                        {"ReadOnly", m.read_only}});
-    }
-    host_config["Mounts"] = std::move(mounts);
   }
+  json mounts = bind_mounts(spec);
+  std::string fingerprint = mounts_fingerprint(mounts);
+  if (!mounts.empty()) host_config["Mounts"] = std::move(mounts);
   if (host_.network.empty()) {
     host_config["PortBindings"] = {
         {port_key(type.port),
@@ -211,7 +230,10 @@ std::string docker_backend::create(const desktop_spec& spec) {
   json body = {
       {"Image", type.image},
       {"Labels",
-       {{label_desktop, spec.public_id}, {label_user, std::to_string(spec.user_id)}, {label_type, type.slug}}},
+       {{label_desktop, spec.public_id},
+        {label_user, std::to_string(spec.user_id)},
+        {label_type, type.slug},
+        {label_mounts, fingerprint}}},
       {"Env", std::move(env)},
       {"ExposedPorts", exposed_ports(type)},
       {"HostConfig", std::move(host_config)},
@@ -314,7 +336,13 @@ started_instance docker_backend::start(const desktop_spec& spec, const std::stri
   bool created = false;
   if (!existing.empty()) {
     if (auto info = client_->inspect(existing)) {
-      id = info->value("Id", existing);
+      if (label_of(*info, label_mounts) == mounts_fingerprint(bind_mounts(spec))) {
+        id = info->value("Id", existing);
+      } else {
+        log::info("docker: the desktop's folders changed, replacing its container",
+                  {{"desktop", spec.public_id}, {"container", short_id(existing)}, {"docker_host", host_.name}});
+        client_->remove(info->value("Id", existing), true);
+      }
     } else {
       log::info("docker: container is gone, creating a new one",
                 {{"desktop", spec.public_id}, {"container", short_id(existing)}, {"docker_host", host_.name}});

@@ -1,7 +1,8 @@
 // The docker backend: desktops as containers on one Docker Engine (or Podman's Docker-compatible API),
 // one backend object per [[docker_hosts]] entry. Each desktop is a container named
 // "deskgate-<public id>", labelled deskgate.desktop / deskgate.user / deskgate.type, given its secret in
-// the type's secret_env variable, the user's home bind-mounted at /home/desktop, the type's limits,
+// the type's secret_env variable, the user's home bind-mounted at /home/desktop (the shared space and
+// assignment folders below it; a restart with other folders replaces the container), the type's limits,
 // no-new-privileges, and its VNC port published on publish_address only (or, with `network`, reached at
 // the container's own address on that network).
 #pragma once

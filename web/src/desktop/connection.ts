@@ -5,6 +5,8 @@ import type { Desktop } from '../api/types';
 
 export const closeDesktopStopped = 4001;
 export const closeSessionEnded = 4002;
+// A view-only watcher who no longer teaches a group of the desktop's owner (ViewOnlyScreen).
+export const closeObservationEnded = 4003;
 
 export type Verdict =
   | { kind: 'stopped'; reason: string }

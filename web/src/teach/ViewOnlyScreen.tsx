@@ -1,14 +1,17 @@
 // A live, view-only picture of someone's desktop: noVNC with viewOnly and scaleViewport, connected to
 // /desktop/{id}/websockify?view_only=1 (the gateway drops input on such connections too, so viewOnly here
-// only keeps noVNC from trying). Connected only while `active`; reconnects with the viewer's bounded backoff.
+// only keeps noVNC from trying). Connected only while `active`; reconnects with the viewer's bounded backoff,
+// except when the gateway ended the watching because the teacher left the owner's groups (4003): said instead.
 import { useEffect, useRef, useState, type RefObject } from 'react';
+import { useTranslation } from 'react-i18next';
 import RFB from '@novnc/novnc';
 import { wsUrl } from '../events';
-import { backoffSeconds, maxAttempts } from '../desktop/connection';
+import { backoffSeconds, closeObservationEnded, maxAttempts } from '../desktop/connection';
 
-type State = 'idle' | 'connecting' | 'connected' | 'disconnected';
+type State = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'ended';
 
 export function ViewOnlyScreen({ desktopId, active, label }: { desktopId: string; active: boolean; label: string }) {
+  const { t } = useTranslation();
   const screen = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<State>('idle');
 
@@ -22,6 +25,11 @@ export function ViewOnlyScreen({ desktopId, active, label }: { desktopId: string
     const connect = () => {
       setState('connecting');
       const socket = new WebSocket(wsUrl(`/desktop/${encodeURIComponent(desktopId)}/websockify?view_only=1`), ['binary']);
+      // Heard before noVNC's own handler (added by the RFB below) reports the disconnect.
+      let code = 0;
+      socket.addEventListener('close', (c) => {
+        code = c.code;
+      });
       const v = new RFB(target, socket, { shared: true });
       v.viewOnly = true;
       v.scaleViewport = true;
@@ -35,6 +43,10 @@ export function ViewOnlyScreen({ desktopId, active, label }: { desktopId: string
       v.addEventListener('disconnect', () => {
         if (viewer !== v) return;  // left on purpose
         viewer = null;
+        if (code === closeObservationEnded) {
+          setState('ended');
+          return;
+        }
         setState('disconnected');
         attempt += 1;
         if (attempt <= maxAttempts) timer = window.setTimeout(connect, backoffSeconds(attempt) * 1000);
@@ -50,7 +62,12 @@ export function ViewOnlyScreen({ desktopId, active, label }: { desktopId: string
     };
   }, [desktopId, active]);
 
-  return <div className="observe-screen" ref={screen} data-state={state} role="img" aria-label={label} />;
+  return (
+    <>
+      <div className="observe-screen" ref={screen} data-state={state} role="img" aria-label={label} />
+      {state === 'ended' && <p className="observe-ended small">{t('teach.class.observationEnded')}</p>}
+    </>
+  );
 }
 
 // Whether the element is (near) the visible part of the page, so only thumbnails in view hold a connection.
