@@ -6,8 +6,6 @@
 namespace deskgate::testing {
 namespace {
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 http_answer patch_json(test_app& t, const std::string& target, const nlohmann::json& body, const signed_in* who) {
   return t.request("PATCH", target, who, body.dump(), {{"Content-Type", "application/json"}});
 }

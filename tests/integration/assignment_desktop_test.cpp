@@ -16,8 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 // The session command looks around ~/Public the way a student would and leaves what it saw in files.
 const std::string desktop_toml = R"(
 [local]

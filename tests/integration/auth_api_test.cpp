@@ -14,8 +14,6 @@
 namespace deskgate::testing {
 namespace {
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 std::string error_code_of(const http_answer& a) {
   auto j = json_of(a);
   return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";

@@ -10,8 +10,6 @@
 namespace deskgate::testing {
 namespace {
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 const std::string png_bytes = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(64, '\x01');
 const std::string svg_bytes =
     R"(<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>)";

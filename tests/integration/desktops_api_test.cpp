@@ -21,8 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 // The Terminal type as shipped, and a light one whose session is only a sleeping process (for tests
 // that start many desktops at once).
 const std::string terminal_type = R"(

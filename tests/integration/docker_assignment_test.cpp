@@ -17,8 +17,6 @@ namespace fs = std::filesystem;
 
 class docker_assignments : public docker_suite {};
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 TEST_F(docker_assignments, TheStudentReadsTheWorksheetInTheContainerAndSavesToTheirHome) {
   test_app t(docker_config("docker-lab", 27300));
   auto tina = t.add_user("tina", "teacher");

@@ -15,8 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 // The session command works in the desktop's home the way a user would, leaves what it saw in files,
 // then keeps the desktop running.
 const std::string desktop_toml = R"(

@@ -14,8 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 // Reads until the server closes; returns its close code (0: no close within `timeout`).
 int wait_for_close(ws_client& c, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

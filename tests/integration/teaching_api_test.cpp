@@ -15,8 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
-
 // Three local desktop types: "light" open to all, "lab" only when assigned, "off" disabled.
 const std::string teaching_toml = std::string(light_desktop_toml) + R"(
 [[desktop_types]]

@@ -41,6 +41,9 @@ class temp_dir {
 };
 
 // Credentials of a signed-in test client.
+// An answer's body as JSON (discarded, not thrown, when it is not JSON: the assertion then says so).
+inline nlohmann::json json_of(const http_answer& a) { return nlohmann::json::parse(a.body, nullptr, false); }
+
 struct signed_in {
   std::string cookie;  // "deskgate_session=..."
   std::string csrf;
